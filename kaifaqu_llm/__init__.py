@@ -1,0 +1,60 @@
+"""kaifaqu-llm: evidence-grounded development-zone profiles from OCR'd Chinese newspaper pages.
+
+Pipeline, one module per stage::
+
+    read page → segment into articles → extract (llm | rules) → ground evidence
+    → aggregate per zone → export / report
+"""
+
+from ._document import Article, Page
+from ._exceptions import (
+    CatalogError,
+    ConfigError,
+    ExtractionError,
+    GoldFormatError,
+    InputError,
+    KaifaquError,
+    PageDecodeError,
+    QuotaExceededError,
+    ResponseError,
+    TransportError,
+)
+from ._schema import (
+    ArticleProfile,
+    Event,
+    Indicator,
+    Industry,
+    Organization,
+    Person,
+    Project,
+    Zone,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    # documents
+    "Page",
+    "Article",
+    # profile schema
+    "ArticleProfile",
+    "Zone",
+    "Industry",
+    "Indicator",
+    "Project",
+    "Organization",
+    "Person",
+    "Event",
+    # errors
+    "KaifaquError",
+    "InputError",
+    "PageDecodeError",
+    "GoldFormatError",
+    "ConfigError",
+    "CatalogError",
+    "ExtractionError",
+    "TransportError",
+    "QuotaExceededError",
+    "ResponseError",
+]
