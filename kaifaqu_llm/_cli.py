@@ -35,9 +35,75 @@ def _cmd_segment(args: argparse.Namespace) -> int:
     raise ConfigError("segment: not wired yet")
 
 
+# --- extract ---------------------------------------------------------------
+
+def _add_extract(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("extract", help="extract grounded zone profiles into OUT/")
+    p.add_argument("inputs", nargs="+", metavar="PAGE_OR_DIR", help="page files or directories of .txt pages")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory (profiles.jsonl, zones.jsonl...)")
+    p.add_argument("--backend", default="auto", choices=["auto", "llm", "rules", "hybrid"],
+                   help="auto (default): the model when one is configured, else the rules")
+    p.add_argument("--model", help="model name (env KAIFAQU_MODEL)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (env KAIFAQU_BASE_URL, OPENAI_BASE_URL)")
+    p.add_argument("--mode", help="instructor mode: tools, json_schema, json, md_json (default: from the endpoint)")
+    p.add_argument("--endpoint", help="endpoint kind when the URL does not tell: openai, deepseek, qwen, vllm, "
+                                      "llamacpp, lmstudio, ollama")
+    p.add_argument("--concurrency", type=int, default=8, help="articles in flight (default 8)")
+    p.add_argument("--timeout", type=float, help="seconds per request")
+    p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
+    p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
+    p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
+    p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--refresh", action="store_true", help="ask the model again and overwrite cached answers")
+    p.add_argument("--format", action="append", default=[], choices=["jsonl", "csv", "sqlite"],
+                   help="extra outputs besides profiles.jsonl (repeatable)")
+    p.add_argument("--catalog", action="append", default=[], metavar="FILE.csv",
+                   help="user zone catalog extending / overriding the built-in one (repeatable)")
+    p.add_argument("--no-stitch", action="store_true", help="do not join 下转/上接 continuations across pages")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
+    p.set_defaults(func=_cmd_extract)
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from ._config import ModelConfig
+    from ._pipeline import ExtractOptions, extract
+
+    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask,
+                                   "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
+                 if v is not None}
+    config = ModelConfig.resolve(model=args.model, base_url=args.base_url, mode=args.mode, **overrides)
+    progress = False
+    if not args.quiet:
+        from ._progress import progress_enabled
+
+        progress = progress_enabled(quiet=args.quiet)
+    options = ExtractOptions(
+        backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
+        refresh=args.refresh, cache_dir=args.cache_dir, stitch=not args.no_stitch, formats=tuple(args.format),
+        catalogs=tuple(args.catalog), progress=progress,
+    )
+    result = extract(args.inputs, args.out, config=config, options=options)
+    _print_err(f"kaifaqu: {result.backend_note}")
+    for line in result.input_errors:
+        _print_err(line)
+    for record in result.article_errors:
+        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    usage = result.usage
+    _print_err(
+        f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
+        f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
+        f"completion {usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}, "
+        f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
+    )
+    if result.written:
+        _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
 # --- registry of sub-commands ------------------------------------------------
 
-_COMMANDS = [_add_segment]
+_COMMANDS = [_add_segment, _add_extract]
 
 
 def build_parser() -> argparse.ArgumentParser:
