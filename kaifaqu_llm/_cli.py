@@ -101,9 +101,34 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+# --- schema ----------------------------------------------------------------
+
+def _add_schema(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("schema", help="print or write the JSON Schemas of the profile (schemas/)")
+    p.add_argument("--write", metavar="DIR", help="write one .json file per schema into DIR")
+    p.set_defaults(func=_cmd_schema)
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from ._output import atomic_write_text
+    from ._schema import export_json_schemas
+
+    schemas = export_json_schemas()
+    if not args.write:
+        print(json.dumps(schemas, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for name, schema in schemas.items():
+        path = atomic_write_text(Path(args.write) / name, json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
+        _print_err(f"kaifaqu: wrote {path}")
+    return EXIT_OK
+
+
 # --- registry of sub-commands ------------------------------------------------
 
-_COMMANDS = [_add_segment, _add_extract]
+_COMMANDS = [_add_segment, _add_extract, _add_schema]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ __all__ = [
     "Event",
     "ArticleProfile",
     "FACT_LISTS",
+    "export_json_schemas",
 ]
 
 ZONE_TYPES = (
@@ -229,3 +230,45 @@ class ArticleProfile(BaseModel):
 
 
 FACT_LISTS = ("zones", "industries", "indicators", "projects", "organizations", "people", "events")
+
+
+_GROUNDING_PROPERTIES = {
+    "grounded": {"type": "boolean", "description": "evidence found in the page (and, for indicators, the value in it)"},
+    "start": {"anyOf": [{"type": "integer"}, {"type": "null"}], "description": "evidence start offset in the page text"},
+    "end": {"anyOf": [{"type": "integer"}, {"type": "null"}], "description": "evidence end offset in the page text"},
+}
+_RECORD_PROPERTIES = {
+    "source": {"type": "string"},
+    "article_index": {"type": "integer"},
+    "title": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "zone_header": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "backend": {"enum": ["rules", "llm", "hybrid", "custom"]},
+    "model": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "prompt_version": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "usage": {"type": "object", "properties": {k: {"type": "integer"} for k in
+                                               ("prompt_tokens", "completion_tokens", "requests", "retries")}},
+    "error": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    "article_start": {"type": "integer"},
+    "article_end": {"type": "integer"},
+}
+
+
+def export_json_schemas() -> dict[str, dict]:
+    """Return the JSON Schemas kept in ``schemas/``, keyed by file name.
+
+    ``article_profile.json`` is what a model is asked to fill (validation mode);
+    ``profile_record.json`` is one line of ``OUT/profiles.jsonl``: the profile as
+    serialised (computed fields included) with grounding on every fact and the
+    record envelope.
+    """
+    asked = ArticleProfile.model_json_schema(mode="validation")
+    record = ArticleProfile.model_json_schema(mode="serialization")
+    for name, definition in record.get("$defs", {}).items():
+        if "evidence" in definition.get("properties", {}):
+            definition["properties"].update(_GROUNDING_PROPERTIES)
+            definition.setdefault("required", []).extend(["grounded", "start", "end"])
+    record["title"] = "ProfileRecord"
+    record["description"] = "One line of OUT/profiles.jsonl: an article's grounded zone profile."
+    record["properties"] = {**_RECORD_PROPERTIES, **record["properties"]}
+    record["required"] = ["source", "article_index", "title", *FACT_LISTS, "backend", "usage", "error"]
+    return {"article_profile.json": asked, "profile_record.json": record}
