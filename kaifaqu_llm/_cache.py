@@ -1,0 +1,71 @@
+"""A disk cache of validated profiles, keyed by everything that shapes a model's answer.
+
+``diskcache`` (SQLite underneath) makes the cache safe to share between
+processes and threads. Values are stored as JSON text, never pickles: a cache
+directory can then be inspected, and loading it cannot run code. A value that
+does not parse (a crash mid-write, a hand edit) reads as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import diskcache
+
+__all__ = ["ProfileCache", "cache_key", "canonical_json"]
+
+
+def canonical_json(value: Any) -> str:
+    """Return ``value`` as canonical JSON: sorted keys, no spaces, CJK kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def cache_key(parts: Mapping[str, Any]) -> str:
+    """Return the hex SHA-256 of the canonical JSON of ``parts`` (the cache key)."""
+    return hashlib.sha256(canonical_json(dict(parts)).encode("utf-8")).hexdigest()
+
+
+class ProfileCache:
+    """JSON objects on disk under str keys; several processes may use one directory at once."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # A generous SQLite timeout: parallel runs on one cache wait rather than fail.
+        self._cache = diskcache.Cache(str(self.directory), timeout=60, eviction_policy="none", size_limit=2**40)
+
+    def get(self, key: str) -> dict | None:
+        """Return the object stored under ``key``, or None when absent or unreadable."""
+        raw = self._cache.get(key, default=None, retry=True)
+        if not isinstance(raw, str):
+            return None
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def set(self, key: str, value: Mapping[str, Any]) -> None:
+        """Store ``value`` (a JSON-serialisable mapping) under ``key``, replacing any old one."""
+        self._cache.set(key, json.dumps(dict(value), ensure_ascii=False), retry=True)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._cache
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def close(self) -> None:
+        """Close the underlying database handles (the cache can be reopened later)."""
+        self._cache.close()
+
+    def __enter__(self) -> ProfileCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
