@@ -1,0 +1,296 @@
+"""Scoring extractions against gold annotations (``kaifaqu eval``).
+
+Facts are pooled per page (the record's ``source``) on both sides and matched
+one-to-one: each gold fact matches at most one prediction, exact agreements
+are paired first, lenient ones after. Matching rules, per category:
+
+* ``zones`` — a zone's names are its ``mention`` and ``canonical``; two zones
+  match when any name of one equals, contains or is contained in any name of
+  the other (whitespace removed).
+* ``indicators`` — value and unit agree: the values are numerically equal and
+  the units are equal once the approximation words 余 / 多 / 以上 / 左右 are
+  removed (``"20"+"余家"`` = ``20 家``), or both normalise to the same amount
+  in the same base unit (``2 万人`` = ``20000 人``).
+* ``indicators_named`` — as ``indicators`` and the names agree (see
+  :func:`names_agree`): after removing whitespace and the generic words
+  数量 / 总数 / 总量 / 总额 / 总计 / 累计, one name contains the other, or at
+  least half of the shorter name's character bigrams occur in the other
+  (规上工业增加值 ~ 规模以上工业增加值). A bare unit is not a name.
+* ``projects``, ``organizations`` — names equal or one contains the other.
+* ``people`` — person names equal.
+* ``events`` — dates equal or one contains the other (去年10月27日 ~ 10月27日)
+  and the descriptions overlap: one contains the other, or at least 40% of the
+  shorter one's character bigrams occur in the other.
+
+Precision / recall / F1 with nothing to divide by are 1.0 when there was
+nothing to find and nothing found, 0.0 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ._exceptions import InputError, input_error
+from ._gold import GoldPage, squash
+from ._numbers import normalize_unit, parse_number
+
+__all__ = ["CATEGORIES", "score_profiles", "load_profiles", "format_table", "names_agree", "bigram_overlap"]
+
+CATEGORIES = ("zones", "indicators", "indicators_named", "projects", "organizations", "people", "events")
+
+_GENERIC_NAME_WORDS = ("数量", "总数", "总量", "总额", "总计", "累计")
+_APPROX_IN_UNIT = ("余", "多", "以上", "左右")
+
+
+# --- text agreement -----------------------------------------------------------
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text}
+
+
+def bigram_overlap(a: str, b: str) -> float:
+    """Return the share of the shorter string's character bigrams found in the other (0.0–1.0)."""
+    if not a or not b:
+        return 0.0
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    grams = _bigrams(short)
+    return len(grams & _bigrams(long_)) / len(grams)
+
+
+def _contains_either(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and (a in b or b in a)
+
+
+def names_agree(a: str | None, b: str | None) -> bool:
+    """Return True when two indicator names say the same thing (rule in the module docstring)."""
+    x, y = _name_key(a), _name_key(b)
+    if len(x) < 2 or len(y) < 2:
+        return False
+    return _contains_either(x, y) or bigram_overlap(x, y) >= 0.5
+
+
+def _name_key(name: str | None) -> str:
+    text = squash(name or "") or ""
+    for word in _GENERIC_NAME_WORDS:
+        text = text.replace(word, "")
+    return text
+
+
+# --- fact normalisation ----------------------------------------------------------
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return squash(str(value)) or ""
+
+
+def _strip_approx(unit: str) -> str:
+    for word in _APPROX_IN_UNIT:
+        unit = unit.replace(word, "")
+    return unit.replace("％", "%")
+
+
+def _indicator_key(fact: dict) -> tuple[float, str] | None:
+    value = fact.get("value")
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        quantity = parse_number(str(value))
+        if quantity is None:
+            return None
+        number = quantity.value
+    if math.isnan(number):
+        return None
+    return number, _strip_approx(_text(fact.get("unit")))
+
+
+def _same_number(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _indicators_match(g: dict, p: dict) -> bool:
+    gk, pk = g["_key"], p["_key"]
+    if gk is None or pk is None:
+        return False
+    if _same_number(gk[0], pk[0]) and gk[1] == pk[1]:
+        return True
+    gn, pn = normalize_unit(gk[0], gk[1]), normalize_unit(pk[0], pk[1])
+    return gn is not None and pn is not None and gn[1] == pn[1] and _same_number(gn[0], pn[0])
+
+
+def _zone_names(fact: dict) -> list[str]:
+    return [n for n in (_text(fact.get("mention")), _text(fact.get("canonical"))) if n]
+
+
+def _zones_match(g: dict, p: dict) -> bool:
+    return any(_contains_either(a, b) for a in _zone_names(g) for b in _zone_names(p))
+
+
+def _name_match(g: dict, p: dict) -> bool:
+    return _contains_either(_text(g.get("name")), _text(p.get("name")))
+
+
+def _people_match(g: dict, p: dict) -> bool:
+    a, b = _text(g.get("name")), _text(p.get("name"))
+    return bool(a) and a == b
+
+
+def _events_match(g: dict, p: dict) -> bool:
+    if not _contains_either(_text(g.get("date")), _text(p.get("date"))):
+        return False
+    a, b = _text(g.get("what")), _text(p.get("what"))
+    return _contains_either(a, b) or bigram_overlap(a, b) >= 0.4
+
+
+def _exact(g: dict, p: dict, fields: tuple[str, ...]) -> bool:
+    return all(_text(g.get(f)) == _text(p.get(f)) for f in fields)
+
+
+_MATCHERS: dict[str, tuple[Callable[[dict, dict], bool], tuple[str, ...]]] = {
+    "zones": (_zones_match, ("mention",)),
+    "indicators": (_indicators_match, ("value", "unit")),
+    "indicators_named": (lambda g, p: _indicators_match(g, p) and names_agree(g.get("name"), p.get("name")),
+                         ("value", "unit", "name")),
+    "projects": (_name_match, ("name",)),
+    "organizations": (_name_match, ("name",)),
+    "people": (_people_match, ("name",)),
+    "events": (_events_match, ("date", "what")),
+}
+
+
+def _facts(articles: Iterable[dict], category: str) -> list[dict]:
+    """Pool one category's facts of a page; organizations may be bare strings in gold."""
+    source_key = "indicators" if category == "indicators_named" else category
+    facts: list[dict] = []
+    seen: set[str] = set()
+    for article in articles:
+        for fact in article.get(source_key) or []:
+            if isinstance(fact, str):
+                fact = {"name": fact}
+            if not isinstance(fact, dict):
+                continue
+            fact = dict(fact)
+            if source_key == "indicators":
+                fact["_key"] = _indicator_key(fact)
+            # the same fact stated twice on a page (e.g. once per article) counts once
+            identity = json.dumps({k: _text(v) for k, v in sorted(fact.items())
+                                   if k in ("mention", "name", "value", "unit", "date", "what", "evidence")},
+                                  ensure_ascii=False)
+            if category in ("organizations", "people", "projects"):
+                identity = _text(fact.get("name"))
+            elif category == "zones":
+                identity = _text(fact.get("canonical") or fact.get("mention"))
+            if identity in seen:
+                continue
+            seen.add(identity)
+            facts.append(fact)
+    return facts
+
+
+def _match(gold: list[dict], pred: list[dict], category: str) -> int:
+    """Return the number of one-to-one matches (exact agreements paired before lenient ones)."""
+    matcher, exact_fields = _MATCHERS[category]
+    used: set[int] = set()
+    unmatched = []
+    tp = 0
+    for g in gold:
+        hit = next((i for i, p in enumerate(pred) if i not in used and matcher(g, p) and _exact(g, p, exact_fields)),
+                   None)
+        if hit is None:
+            unmatched.append(g)
+        else:
+            used.add(hit)
+            tp += 1
+    for g in unmatched:
+        hit = next((i for i, p in enumerate(pred) if i not in used and matcher(g, p)), None)
+        if hit is not None:
+            used.add(hit)
+            tp += 1
+    return tp
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    if tp + fp + fn == 0:
+        precision = recall = f1 = 1.0
+    else:
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": round(precision, 4), "recall": round(recall, 4),
+            "f1": round(f1, 4)}
+
+
+def score_profiles(gold: dict[str, GoldPage], records: list[dict]) -> dict:
+    """Score profile records against gold pages.
+
+    Returns ``{"overall": {category: {tp, fp, fn, precision, recall, f1}}, "pages": {source: {...}},
+    "unscored_sources": [sources of records with no gold page]}``; only pages in ``gold`` are scored
+    (a gold page without any record scores zero recall).
+    """
+    by_source: dict[str, list[dict]] = {}
+    for record in records:
+        by_source.setdefault(str(record.get("source")), []).append(record)
+    totals = {c: [0, 0, 0] for c in CATEGORIES}
+    pages: dict[str, dict] = {}
+    for source in sorted(gold):
+        predicted = by_source.get(source, [])
+        page_scores = {}
+        for category in CATEGORIES:
+            g = _facts(gold[source].articles, category)
+            p = _facts(predicted, category)
+            tp = _match(g, p, category)
+            counts = (tp, len(p) - tp, len(g) - tp)
+            page_scores[category] = _prf(*counts)
+            for i, n in enumerate(counts):
+                totals[category][i] += n
+        pages[source] = page_scores
+    return {
+        "overall": {c: _prf(*totals[c]) for c in CATEGORIES},
+        "pages": pages,
+        "unscored_sources": sorted(set(by_source) - set(gold)),
+    }
+
+
+def load_profiles(path: str | Path) -> list[dict]:
+    """Return the records of a ``profiles.jsonl`` file; a malformed line raises :class:`InputError` naming file:line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise input_error(path, f"cannot read profiles ({exc.__class__.__name__})") from None
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("source"), str):
+            raise InputError(f'{path}:{number}: expected a profile object with a "source" string')
+        records.append(record)
+    return records
+
+
+def format_table(scores: dict) -> str:
+    """Return the overall scores (and per-page F1) as a plain-text table."""
+    header = f"{'category':<18}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>8}{'f1':>7}"
+    lines = [header, "-" * len(header)]
+    for category in CATEGORIES:
+        s = scores["overall"][category]
+        lines.append(f"{category:<18}{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}"
+                     f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
+    if len(scores.get("pages", {})) > 1:
+        lines.append("")
+        lines.append("F1 per page: " + " ".join(f"{c[:5]:>7}" for c in CATEGORIES))
+        for source, page in scores["pages"].items():
+            lines.append(f"{source[:12]:<13}" + " ".join(f"{page[c]['f1']:>7.3f}" for c in CATEGORIES))
+    if scores.get("unscored_sources"):
+        lines.append(f"(no gold for {len(scores['unscored_sources'])} page(s): "
+                     + ", ".join(scores["unscored_sources"][:5]) + ")")
+    return "\n".join(lines)

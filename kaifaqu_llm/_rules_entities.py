@@ -1,0 +1,199 @@
+"""Organizations and people.
+
+Organizations are found by their name suffix (有限公司, 集团, 银行…分行, 大学,
+研究院…) and by the short company forms news uses (XX药业, XX能源, XX公司);
+the name's left edge is where running text stops: after punctuation, a
+function word (与, 被, 由…), a zone name or a money amount. Government bodies
+(管委会, 党工委, 局…) are left out, as the annotators do.
+
+People are a role word (书记, 主任, 局长, 董事长, 负责人, 教授…) followed by a
+2–3 character name that starts with a common surname and ends where a verb of
+speech or action, or punctuation, begins (局长贾朝利介绍说). Names listed after
+one role share it (副主任张大虎、卫奇武、陈拥军). Bylines are not people.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._rules_text import CJK, Sentences, clause_end, clause_start
+from ._schema import Organization, Person
+
+__all__ = ["extract_organizations", "extract_people", "SURNAMES"]
+
+_ORG_SUFFIXES = {
+    "股份有限公司": "企业", "有限责任公司": "企业", "有限公司": "企业", "集团有限公司": "企业", "集团": "企业",
+    "公司": "企业", "分行": "银行", "支行": "银行", "银行": "银行", "大学": "高校", "学院": "高校",
+    "研究院": "科研机构", "研究所": "科研机构", "科学院": "科研机构", "设计院": "科研机构", "画院": "科研机构",
+    "实验室": "科研机构", "基金会": "其他", "协会": "其他", "商会": "其他", "医院": "其他",
+}
+# short company forms: a brand followed by its trade (亚宝药业, 晶科能源, 陕煤电力)
+_TRADE_SUFFIXES = ("药业", "能源", "电力", "科技", "化工", "煤业", "钢铁", "实业", "传媒", "风电", "股份", "控股",
+                   "光电", "电子", "新材", "物流", "焦化", "铝业", "制药", "建工", "智造")
+_ORG_RE = re.compile("|".join(sorted(_ORG_SUFFIXES, key=len, reverse=True)))
+_TRADE_RE = re.compile("|".join(_TRADE_SUFFIXES))
+_NAME_RUN = re.compile(f"[{CJK}()（）A-Za-z]")
+_CUT_CHARS = set("在与和及同被由对为是了把将向从让给跟等、并或据元亩至于以")
+_CUT_WORDS = ("包括", "其中", "引进", "依托", "邀请", "推动", "支持", "落户", "入驻", "签约", "联合", "携手",
+              "组织", "带领", "对接", "吸引", "成立", "聘请", "通过", "还有", "作为", "位于", "龙头", "企业",
+              "链主", "建设单位", "其", "该", "像", "如", "让", "协调", "近年来", "去年", "今年", "目前", "此外",
+              "上游", "下游", "参建单位", "科学导报讯", "导报讯", "讯")
+_GOVERNMENT = ("管委会", "党工委", "政府", "委员会", "人大", "政协", "厅", "局", "办公室", "工委", "部")
+_GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家", "多家", "两家", "合资", "运营", "平台",
+                     "国有", "民营", "相关", "投资", "建设", "项目", "管理", "有限", "科技", "上市", "企业",
+                     "公司", "集团", "银行", "地方", "省内", "国内", "国际", "外资", "当地", "我们", "新", "大",
+                     "重点", "高新技术", "龙头", "链主", "规上", "规模以上", "优质", "领军", "骨干", "高校",
+                     "国家级", "省级", "市级", "重点实验", "技术", "工程", "研发", "化工", "能源", "新能源",
+                     "光电", "电子", "电力", "钢铁", "焦化", "制药", "智造", "物流", "传统", "现代", "绿色")
+_INDUSTRY_AFTER = ("产业", "行业", "领域", "企业", "项目", "技术", "装备", "设备", "产品", "材料", "基地", "园区",
+                   "集群", "板块", "赛道", "链")
+
+
+def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ...]) -> int:
+    """Return where a name ending at ``end`` starts: the run of name characters, cut at function words."""
+    i = end
+    while i > floor and _NAME_RUN.match(text[i - 1]) and text[i - 1] not in _CUT_CHARS:
+        i -= 1
+    for s, e in stops:  # a zone (or another name) right before: 盐湖高新区石药银湖制药有限公司
+        if i <= s < end and e < end:
+            i = max(i, e)
+    rest = text[i:end]
+    for word in sorted(_CUT_WORDS, key=len, reverse=True):
+        k = rest.rfind(word)
+        if k >= 0 and k + len(word) < len(rest) - 1:
+            i += k + len(word)
+            rest = text[i:end]
+    return i
+
+
+def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = ()) -> list[Organization]:
+    """Return companies, banks, universities and institutes named in ``text``, each once, as written.
+
+    ``zone_spans`` are the offsets of zone names, which end a name's left edge.
+    A name contained in a longer one found in the same text is not repeated.
+    """
+    sentences = Sentences.of(text)
+    found: dict[str, tuple[str, int, int]] = {}
+    for m in _ORG_RE.finditer(text):
+        end = m.end()
+        bank = re.match(f"[{CJK}]{{2,4}}?(?:分行|支行)", text[end:end + 7])
+        if m.group() == "银行" and bank:
+            end += bank.end()
+        start = _left_edge(text, m.start(), max(0, m.start() - 20), zone_spans)
+        prefix = text[start:m.start()]
+        name = text[start:end]
+        if not _good_prefix(prefix, m.group()) or name.endswith(_GOVERNMENT):
+            continue
+        found.setdefault(name, (_ORG_SUFFIXES[m.group()], start, end))
+    for m in _TRADE_RE.finditer(text):
+        after = text[m.end():m.end() + 2]
+        if after.startswith(_INDUSTRY_AFTER) or text[m.end():m.end() + 1] in ("业", "等") and after != "等上":
+            continue
+        start = _left_edge(text, m.start(), max(0, m.start() - 6), zone_spans)
+        prefix = text[start:m.start()]
+        if not 2 <= len(prefix) <= 4 or prefix.startswith(_GENERIC_PREFIXES) or prefix.endswith(("的", "新")):
+            continue
+        before = text[start - 1] if start else "，"
+        if _NAME_RUN.match(before) and before not in _CUT_CHARS and not any(e == start for _, e in zone_spans):
+            continue
+        found.setdefault(text[start:m.end()], ("企业", start, m.end()))
+    names = sorted(found)
+    out = []
+    for name, (kind, start, end) in sorted(found.items(), key=lambda kv: kv[1][1]):
+        if any(name != other and name in other for other in names):
+            continue
+        s_start, s_end = sentences.around(start)
+        evidence = text[clause_start(text, start, s_start):clause_end(text, end, s_end)]
+        out.append(Organization(name=name, kind=kind, evidence=evidence))
+    return out
+
+
+def _good_prefix(prefix: str, suffix: str) -> bool:
+    if len(prefix) < 2 or prefix.startswith(_GENERIC_PREFIXES) and len(prefix) <= 4:
+        return False
+    if suffix in ("公司", "银行", "学院", "医院", "实验室", "协会", "画院", "设计院", "集团") and len(prefix) > 10:
+        return False
+    if suffix in ("公司", "集团", "实验室", "协会") and prefix.endswith(("子", "分", "母", "等", "级", "点")):
+        return False
+    return not prefix.isdigit()
+
+
+# --- people ----------------------------------------------------------------------
+
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
+    "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛"
+    "邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝"
+    "路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂"
+    "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝封"
+)
+_COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "公孙", "长孙", "宇文", "尉迟")
+_ROLES = ("副书记", "书记", "副主任", "主任", "副局长", "局长", "副区长", "区长", "副县长", "县长", "副市长", "市长",
+          "副省长", "省长", "董事长", "副总经理", "总经理", "经理", "副院长", "院长", "所长", "副主席", "主席",
+          "部长", "处长", "科长", "厂长", "校长", "负责人", "企业法人", "法人代表", "法定代表人", "院士", "教授",
+          "研究员", "工程师", "总监", "总裁", "站长", "秘书长", "会长", "委员", "主管", "队长", "组长", "创始人",
+          "博士", "专家", "党委书记", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编")
+_ROLE_RE = re.compile("|".join(sorted(_ROLES, key=len, reverse=True)))
+_AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调", "讲话", "一行", "等", "和", "与", "、", "在",
+               "带领", "陪同", "参加", "告诉", "坦言", "认为", "提出", "要求", "对", "向", "及", "到", "率", "调研",
+               "会见", "致辞", "代表", "为", "就", "也", "还", "先后", "同志", "作", "进行", "宣读", "发表", "分别",
+               "深入", "来到", "前往", "实地", "一同", "共同", "现场", "看望", "详细", "解读", "透露", "感慨",
+               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕")
+_BOUNDARY = set("，,。；;：:！？!?、”“\"（）() \n")
+
+
+def _name_at(text: str, pos: int) -> str | None:
+    """Return the 2–3 character personal name starting at ``pos``, or None."""
+    head = text[pos:pos + 2]
+    if head in _COMPOUND_SURNAMES:
+        lengths = (4, 3)
+    elif text[pos:pos + 1] in SURNAMES:
+        lengths = (3, 2)
+    else:
+        return None
+    for n in lengths:
+        name = text[pos:pos + n]
+        if len(name) < n or not re.fullmatch(f"[{CJK}]+", name):
+            continue
+        rest = text[pos + n:pos + n + 4]
+        if not rest or rest[0] in _BOUNDARY or rest.startswith(_AFTER_NAME):
+            if n == 3 and (name[2] in "说等和与在对向为就也还是的" or name[1:] in ("介绍", "表示", "主持")):
+                continue
+            return name
+    return None
+
+
+def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
+    """Return named people with the role the text gives them (bylines in ``authors`` excluded).
+
+    Evidence is the clause from the role to the name.
+    """
+    sentences = Sentences.of(text)
+    people: dict[str, Person] = {}
+    excluded = {a.replace(" ", "") for a in authors}
+    last_end = 0
+    for m in _ROLE_RE.finditer(text):
+        name = _name_at(text, m.end())
+        if name is None:
+            continue
+        s_start, s_end = sentences.around(m.start())
+        t_start = max(clause_start(text, m.start(), s_start), last_end)
+        while t_start < m.start() and text[t_start] in "、，, ":
+            t_start += 1
+        title = text[t_start:m.end()]
+        title = re.sub(r"^(?:由|在|据|是|为|对|请|和|与|及)", "", title)
+        names = [(name, m.end())]
+        pos = m.end() + len(name)
+        while text[pos:pos + 1] == "、":  # 副主任张大虎、卫奇武、陈拥军
+            nxt = _name_at(text, pos + 1)
+            if nxt is None or _ROLE_RE.match(text, pos + 1 + len(nxt)):
+                break
+            names.append((nxt, pos + 1))
+            pos += 1 + len(nxt)
+        last_end = pos
+        for person, start in names:
+            if person in excluded or person in people:
+                continue
+            evidence = text[t_start:start + len(person)]
+            people[person] = Person(name=person, title=title or None, evidence=evidence)
+    return list(people.values())

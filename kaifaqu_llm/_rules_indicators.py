@@ -1,0 +1,192 @@
+"""Quantitative facts: a number with its unit, what it measures, the period and the change.
+
+Grammar, not vocabulary: ``[约|近|超…] number [万|亿] [余|多] unit [以上|左右]``.
+What is measured is the noun phrase in the same clause — before the number for
+money and areas (规模以上工业增加值114.0亿元), after it for counted things when one
+follows (引进20余家企业). A percentage right after 同比增长 / 增长 / 下降 is the
+change of the figure before it; 排全省第一 is a ranking (value 1, unit 名).
+Investment and capacity of a project belong to the project, not to indicators.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._numbers import parse_number
+from ._rules_text import CJK, Sentences, clause_end, clause_start, trim_leading
+from ._schema import Indicator
+
+__all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
+
+_COUNT_UNITS = ("个百分点", "家", "个", "项", "座", "处", "套", "台", "条", "场", "所", "栋", "户", "批", "件",
+                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍", "次")
+_MEASURE_UNITS = ("元", "美元", "平方米", "平方公里", "平方千米", "平米", "亩", "公顷", "吨", "千瓦时", "千瓦",
+                  "兆瓦", "立方米", "方", "公里", "GW", "MW", "kW", "KW", "%", "％")
+_UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
+_CN_NUM = "〇零一二两三四五六七八九十百千"
+
+NUMBER_UNIT = re.compile(
+    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_NUM + r"]+)"
+    r"(?P<unit>[万亿]?(?:余|多)?(?:" + "|".join(re.escape(u) for u in _UNITS) + r")(?:以上|左右)?"
+    r"|大(?=[" + CJK + r"]{0,4}(?:产业|基地|园区|平台|中心|板块)))"
+)
+PERIOD = re.compile(
+    r"(?:(?:19|20)\d{2}年)?(?:上半年|下半年|前三季度|第?[一二三四1-4]季度|\d{1,2}[-—~至]\d{1,2}月份?|1至\d{1,2}月份?)"
+    r"|(?:19|20)\d{2}年(?:全年|度)?|今年以来|今年|去年|截至目前|截至\d{1,2}月底|截至(?:19|20)\d{2}年\d{1,2}月底?"
+)
+_APPROX_BEFORE = ("超过", "高达", "约", "近", "超", "逾", "达", "共")
+_CHANGE_BEFORE = re.compile(r"(?:同比|比上年|较上年|较去年同期|比去年同期|环比)?(?:增长|下降|提高|增加|减少|上升|回落|提升)了?$")
+_RANK = re.compile(r"(?:排名|排|位列|位居|居|名列)(?:全省|全市|全国|全县|全区|全省开发区|全市开发区)?[^，。；]{0,6}?"
+                   r"第(?P<num>\d+|[一二三四五六七八九十]+)(?:名|位)?")
+_LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
+               "共有", "共", "现有", "拥有", "实现", "完成", "建成", "新增", "引进", "达到", "已经", "已", "有",
+               "与", "和", "及", "并", "还", "为", "在", "将", "可", "每年", "年均", "其", "此外", "同时", "分别")
+_TRAIL_WORDS = ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
+                "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
+_AFTER_STOP = re.compile(r"[和与及、等]|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报")
+_PROJECT_OWNED = ("总投资", "计划投资", "投资", "产能", "年产", "装机")
+_BAD_BEFORE = set("第每前")
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    value: float
+    value_text: str
+    unit: str
+    approx: str | None
+
+
+def _hits(text: str) -> list[_Hit]:
+    out = []
+    for m in NUMBER_UNIT.finditer(text):
+        num, unit = m.group("num"), m.group("unit")
+        before = text[m.start() - 1] if m.start() else ""
+        if before in _BAD_BEFORE or before.isdigit() or before in ".-—~" or (before.isascii() and before.isalpha()):
+            continue
+        if not num[0].isdigit() and (num in ("一", "十", "千", "百") or before in _CN_NUM):
+            continue
+        if text[m.end():m.end() + 1] in ("号", "级", "届") or unit == "大" and num.isdigit() and len(num) > 1:
+            continue
+        quantity = parse_number(num)
+        if quantity is None:
+            continue
+        start = m.start()
+        approx = next((w for w in _APPROX_BEFORE if text.startswith(w, start - len(w))), None)
+        if approx in ("达", "共"):
+            approx = None
+        elif approx:
+            start -= len(approx)
+        for word in ("余", "多", "以上", "左右"):
+            if word in unit:
+                approx = word
+        out.append(_Hit(start, m.end(), quantity.value, num, unit, approx))
+    return out
+
+
+def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
+    phrase = PERIOD.sub("", phrase).strip("，,、：: ")
+    for _ in range(3):
+        for subject in subjects:
+            if subject and phrase.startswith(subject):
+                phrase = phrase[len(subject):]
+        phrase, cut = trim_leading(phrase, _LEAD_WORDS)
+        if not cut:
+            break
+    if "的" in phrase[:-1]:
+        head = phrase.rsplit("的", 1)[1]
+        if len(head) >= 2:
+            phrase = head
+    changed = True
+    while changed:
+        changed = False
+        for word in _TRAIL_WORDS:
+            if phrase.endswith(word) and len(phrase) > len(word):
+                phrase, changed = phrase[: -len(word)], True
+    return phrase
+
+
+def _name_after(text: str, end: int, stop: int) -> str:
+    after = text[end:stop]
+    if after.startswith("的"):
+        after = after[1:]
+    m = _AFTER_STOP.search(after)
+    if m:
+        after = after[: m.start()]
+    if not re.fullmatch(f"[{CJK}A-Za-z()（）“”]{{2,14}}", after):
+        return ""
+    return after
+
+
+def extract_indicators(text: str, subject: str | None = None, subjects: tuple[str, ...] = ()) -> list[Indicator]:
+    """Return the indicators of ``text``; ``subject`` is who they are about (the primary zone).
+
+    ``subjects`` are names (zones) that may open a clause and are not part of
+    what is measured. Evidence is the clause holding the number (and its change).
+    """
+    sentences = Sentences.of(text)
+    hits = _hits(text)
+    indicators: list[Indicator] = []
+    last_by_sentence: dict[int, Indicator] = {}
+    for hit in hits:
+        s_start, s_end = sentences.around(hit.start)
+        c_start = clause_start(text, hit.start, s_start)
+        c_end = clause_end(text, hit.end, s_end)
+        pre = text[clause_start(text, hit.start, s_start, extra="、"):hit.start]
+        sentence_no = sentences.index(hit.start)
+        if hit.unit in ("%", "％", "个百分点") and _CHANGE_BEFORE.search(pre):
+            previous = last_by_sentence.get(sentence_no)
+            change = _CHANGE_BEFORE.search(pre)
+            change_text = text[hit.start - len(change.group()):hit.end]
+            if previous is not None and previous.change is None:
+                evidence = previous.evidence
+                whole = text[s_start:s_end]
+                ev_start = whole.find(evidence)
+                if ev_start >= 0:
+                    evidence = whole[ev_start: max(ev_start + len(evidence), c_end - s_start)]
+                indicators[-1] = previous.model_copy(update={"change": change_text, "evidence": evidence})
+                last_by_sentence[sentence_no] = indicators[-1]
+                continue
+        name = _clean_name(pre, subjects + ((subject,) if subject else ()))
+        if name.endswith(_PROJECT_OWNED) and "项目" in text[max(0, s_start - 80):s_end]:
+            continue
+        base = hit.unit.lstrip("万亿").lstrip("余多")
+        after = _name_after(text, hit.end, c_end)
+        if after and (base.startswith(_COUNT_UNITS) or len(name) < 2):
+            name = after
+        if len(name) < 2:
+            name = pre.strip() or hit.unit
+        period = _period(text, s_start, hit.start)
+        indicator = Indicator(
+            subject=subject, name=name, value=hit.value, unit=hit.unit, period=period,
+            value_text=hit.value_text, approx=hit.approx, evidence=text[c_start:c_end],
+        )
+        indicators.append(indicator)
+        last_by_sentence[sentence_no] = indicator
+    indicators.extend(_rankings(text, sentences, subject, subjects))
+    return indicators
+
+
+def _period(text: str, s_start: int, pos: int) -> str | None:
+    found = list(PERIOD.finditer(text, s_start, pos))
+    return found[-1].group() if found else None
+
+
+def _rankings(text: str, sentences: Sentences, subject: str | None, subjects: tuple[str, ...]) -> list[Indicator]:
+    out = []
+    for m in _RANK.finditer(text):
+        quantity = parse_number(m.group("num"))
+        if quantity is None:
+            continue
+        s_start, s_end = sentences.around(m.start())
+        c_start = clause_start(text, m.start(), s_start)
+        head = _clean_name(text[c_start:m.start()], subjects + ((subject,) if subject else ()))
+        head = re.sub(r"\d+(?:\.\d+)?[^，。]*$", "", head) or head
+        scope = re.search(r"全[省市国县区]", m.group())
+        name = f"{head}{scope.group() if scope else ''}排名"
+        out.append(Indicator(subject=subject, name=name, value=quantity.value, unit="名",
+                             period=_period(text, s_start, m.start()), value_text=m.group("num"),
+                             evidence=text[c_start:clause_end(text, m.end(), s_end)]))
+    return out

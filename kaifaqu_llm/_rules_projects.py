@@ -1,0 +1,161 @@
+"""Projects (…项目 with investment, status, company) and dated events.
+
+A project is a name ending in 项目, its left edge cut where the verb that
+governs it ends (推进, 启动, 规划建设…). Lists share the head word:
+``右卫北城门瓮城修缮、宝宁寺修复项目`` gives two projects,
+``玻璃酒店、玻璃故事馆等项目`` three, ``盛隆泰达、宏源两大焦化项目`` two.
+Generic mentions (重点项目, 该项目, 一批项目) are not projects.
+
+An event is a date (X月X日, 去年10月27日至28日, 2024年3月…) with what happened
+in its sentence; dates coarser than a day count only with an event verb
+(召开, 签约, 开工, 成立, 获批…) in the clause.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._rules_text import CJK, Sentences, clause_end, clause_start
+from ._schema import Event, Organization, Project
+
+__all__ = ["extract_projects", "extract_events", "DATE"]
+
+_PROJECT_RUN = re.compile(f"[{CJK}A-Za-z0-9()（）“”\"]")
+_PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "实施", "重点引入了", "引入了", "引入", "引进了", "引进",
+                 "规划建设", "启动建设", "开工建设", "加快建设", "建设", "启动", "签约", "开工", "落地", "还有", "包括",
+                 "召开", "进行", "谋划", "储备", "实施了", "新上", "上马", "打造", "培育", "对接", "洽谈", "完成",
+                 "是", "有", "在", "对", "了", "为", "与", "及", "和", "等", "元", "其中", "目前", "今年", "去年",
+                 "计划入驻园区的", "入驻", "的")
+_GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
+                  "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
+                  "一期", "二期", "三期", "续建", "新建", "谋划", "入库", "省级", "市级", "民生", "工业", "好", "大",
+                  "新", "的", "个", "批", "类", "项", "各", "上述", "技改", "自动化", "文旅康养", "招商引资", "示范",
+                  "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施")
+_COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
+_STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
+           "试运行", "启动", "评审", "落地", "入驻", "建设")
+_INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
+_CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
+
+DATE = re.compile(
+    r"(?P<day>(?:(?:去年|今年|前年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?(?:上午|下午|晚上|晚)?)"
+    r"|(?P<month>(?:去年|今年|前年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
+    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
+)
+_EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
+                         "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
+                         "技术改造|实施|入驻|对接|合作")
+
+
+def _project_start(text: str, end: int, floor: int) -> int:
+    i = end
+    while i > floor and _PROJECT_RUN.match(text[i - 1]):
+        i -= 1
+    rest = text[i:end]
+    for word in sorted(_PROJECT_LEAD, key=len, reverse=True):
+        k = rest.rfind(word)
+        if k >= 0 and k + len(word) <= len(rest) - 2 and not (word in "和及与的" and k > 0):
+            i += k + len(word)
+            rest = text[i:end]
+    return i
+
+
+def _specific(name: str) -> bool:
+    rest = name
+    for word in sorted(_GENERIC_WORDS, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    rest = re.sub(r"[\d“”\"()（）]", "", rest)
+    return len(rest) >= 3
+
+
+def extract_projects(text: str, organizations: list[Organization] = ()) -> list[Project]:
+    """Return the projects named in ``text``, with investment, status, capacity and company when stated."""
+    sentences = Sentences.of(text)
+    found: dict[str, Project] = {}
+    for m in re.finditer("项目", text):
+        s_start, s_end = sentences.around(m.start())
+        start = _project_start(text, m.start(), max(s_start, m.start() - 30))
+        prefix = text[start:m.start()].strip("“”\"")
+        c_start = clause_start(text, m.start(), s_start)
+        names = _names(text, prefix, start, c_start)
+        if not names:
+            continue
+        clause = text[c_start:clause_end(text, m.end(), s_end)]
+        sentence = text[s_start:s_end]
+        for name in names:
+            if name in found:
+                continue
+            found[name] = _project(name, clause, sentence, m.end() - s_start, organizations)
+    return list(found.values())
+
+
+def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:
+    """Return the project names one ``…项目`` stands for (several when it closes a list)."""
+    items_before = []
+    if text[start - 1:start] == "、":  # 右卫北城门瓮城修缮、宝宁寺修复项目
+        listed = text[c_start:start - 1]
+        items_before = [_strip_lead(x) for x in listed.split("、")]
+    if prefix.endswith("等") and len(prefix) > 1:  # 玻璃酒店、玻璃故事馆、峡谷青宿等项目
+        items = [_strip_lead(x) for x in text[c_start:start].split("、")] + [prefix[:-1]]
+        items = [x for x in items if x]
+        if len(items) > 1:
+            return [x for x in items if 2 <= len(x) <= 20 and _specific(x + "项目1")]
+        prefix = prefix[:-1]
+    counted = _COUNTED_HEAD.match(prefix)
+    if counted:  # 盛隆泰达、宏源两大焦化项目
+        items = items_before + [counted.group("items")]
+        return [f"{x}{counted.group('head')}项目" for x in items if len(x) >= 2]
+    if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix):
+        return []
+    names = [prefix + "项目"]
+    names += [x + "项目" for x in items_before if len(x) >= 4 and _specific(x)]
+    return names
+
+
+def _strip_lead(item: str) -> str:
+    for word in sorted(_PROJECT_LEAD, key=len, reverse=True):
+        if item.startswith(word) and len(item) > len(word) + 1:
+            item = item[len(word):]
+    return item.strip("“”\"")
+
+
+def _project(name: str, clause: str, sentence: str, after: int, organizations) -> Project:
+    investment = _INVESTMENT.search(sentence)
+    capacity = _CAPACITY.search(sentence)
+    tail = sentence[after:]
+    status = next((w for w in _STATUS if w in tail), None) or next((w for w in _STATUS if w in sentence), None)
+    company = next((o.name for o in organizations if o.name in name), None)
+    evidence = clause
+    for extra in (investment, capacity):
+        if extra and extra.group() not in evidence:
+            evidence = sentence
+    return Project(name=name, company=company, investment=investment.group("amount") if investment else None,
+                   status=status, capacity=capacity.group("cap") if capacity else None, evidence=evidence)
+
+
+def extract_events(text: str) -> list[Event]:
+    """Return dated happenings: each date with the rest of its sentence as what happened."""
+    sentences = Sentences.of(text)
+    events: dict[tuple[str, str], Event] = {}
+    for m in DATE.finditer(text):
+        if m.start() and text[m.start() - 1].isdigit():
+            continue
+        s_start, s_end = sentences.around(m.start())
+        c_start = clause_start(text, m.start(), s_start)
+        c_end = clause_end(text, m.end(), s_end)
+        clause = text[c_start:c_end]
+        if not m.group("day") and not _EVENT_VERB.search(clause):
+            continue
+        what = text[m.end():s_end].lstrip("，,、 ").rstrip("。；;")
+        if text[m.end():m.end() + 1] in "，," and m.group("day") is None:
+            what = text[m.end():c_end].lstrip("，, ") or what
+        if len(what) < 4 or what.startswith(("以来", "至今", "起")):
+            what = text[c_start:m.start()].rstrip("于在") + what
+        what = what[:80]
+        if len(what) < 4:
+            continue
+        evidence = text[c_start:s_end] if m.group("day") else clause
+        key = (m.group(), what)
+        if key not in events:
+            events[key] = Event(date=m.group(), what=what, evidence=evidence)
+    return list(events.values())

@@ -1,0 +1,97 @@
+"""Text plumbing shared by the rule extractors: sentences, clauses and name boundaries.
+
+Everything works on the article text as given and returns offsets into it, so
+that every evidence quote the rules produce is a verbatim slice.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "Sentences",
+    "CJK",
+    "NAME_CHARS",
+    "clause_start",
+    "clause_end",
+    "trim_leading",
+]
+
+CJK = "\u4e00-\u9fff"
+# characters a proper name may be spelled with: CJK, Latin, digits and the brackets of 鑫石(朔州)
+NAME_CHARS = f"{CJK}A-Za-z0-9()（）"
+
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
+_CLAUSE_DELIMS = set("，,：:。！？；!?;\n“”\"「」")
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """The sentence spans of a text, for looking up the sentence around an offset."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    starts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> "Sentences":
+        """Return the sentences of ``text`` (split at 。！？；, line ends; end punctuation kept)."""
+        spans, start = [], 0
+        for m in _SENTENCE_END.finditer(text):
+            end = m.end() if text[m.start()] != "\n" else m.start()
+            _add_span(text, spans, start, end)
+            start = m.end()
+        _add_span(text, spans, start, len(text))
+        return cls(text, tuple(spans), tuple(s for s, _ in spans))
+
+    def around(self, pos: int) -> tuple[int, int]:
+        """Return the ``(start, end)`` of the sentence holding offset ``pos``."""
+        i = bisect.bisect_right(self.starts, pos) - 1
+        if i < 0:
+            return self.spans[0] if self.spans else (0, len(self.text))
+        return self.spans[i]
+
+    def index(self, pos: int) -> int:
+        """Return the number of the sentence holding offset ``pos``."""
+        return max(0, bisect.bisect_right(self.starts, pos) - 1)
+
+
+def _add_span(text: str, spans: list, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def clause_start(text: str, pos: int, floor: int = 0, extra: str = "") -> int:
+    """Return the offset just after the last clause delimiter before ``pos`` (not below ``floor``)."""
+    i = pos
+    while i > floor and text[i - 1] not in _CLAUSE_DELIMS and text[i - 1] not in extra:
+        i -= 1
+    return i
+
+
+def clause_end(text: str, pos: int, ceiling: int | None = None, extra: str = "") -> int:
+    """Return the offset of the first clause delimiter at or after ``pos`` (not above ``ceiling``)."""
+    ceiling = len(text) if ceiling is None else ceiling
+    i = pos
+    while i < ceiling and text[i] not in _CLAUSE_DELIMS and text[i] not in extra:
+        i += 1
+    return i
+
+
+def trim_leading(phrase: str, words: tuple[str, ...], max_rounds: int = 6) -> tuple[str, int]:
+    """Strip any of ``words`` from the start of ``phrase`` repeatedly; return the rest and how much was cut."""
+    cut = 0
+    for _ in range(max_rounds):
+        for word in words:
+            if phrase.startswith(word) and len(phrase) > len(word):
+                phrase, cut = phrase[len(word):], cut + len(word)
+                break
+        else:
+            break
+    return phrase, cut
