@@ -24,12 +24,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ._exceptions import input_error
+from ._output import atomic_write_text
 
 __all__ = [
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "read_records",
     "article_id",
     "table_rows",
     "write_csv",
@@ -65,7 +62,11 @@ TABLES: dict[str, list[str]] = {
 
 @contextlib.contextmanager
 def _temp_beside(path: Path) -> Iterator[Path]:
-    """Yield a fresh temp path next to ``path``; on success move it onto ``path``, else delete it."""
+    """Yield a fresh temp path next to ``path``; on success move it onto ``path``, else delete it.
+
+    For files built in place by a library (SQLite); text files go through
+    ``_output.atomic_write_text``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -76,45 +77,6 @@ def _temp_beside(path: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename) and return the path."""
-    path = Path(path)
-    with _temp_beside(path) as tmp:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically in ``encoding`` and return the path."""
-    return atomic_write_bytes(path, text.encode(encoding))
-
-
-def read_records(out_dir: str | Path) -> list[dict]:
-    """Return the article records of ``OUT/profiles.jsonl``, in file order.
-
-    Raises :class:`~kaifaqu_llm.InputError` naming the file and line when the
-    file is missing or a line is not a JSON object.
-    """
-    path = Path(out_dir) / "profiles.jsonl"
-    if not path.is_file():
-        raise input_error(path, "not found (run `kaifaqu extract` into this folder first)")
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise input_error(path, f"line {number} is not JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise input_error(path, f"line {number} is not a JSON object")
-        records.append(record)
-    return records
 
 
 def article_id(source: str | None, index: int | None) -> str:

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._export import atomic_write_text
+from ._exceptions import input_error
+from ._output import PROFILES_FILE, atomic_write_text, read_profiles
 
 __all__ = ["ZoneName", "zone_name", "build_registry", "write_zones", "read_registry", "UNASSIGNED"]
 
@@ -237,7 +238,8 @@ def _describe(zone: dict, members: list[tuple]) -> None:
                  key=lambda m: m.get("link_score") or 0, default=None)
     canonicals = Counter(m["canonical"] for m in mentions if m.get("canonical"))
     best = max(canonicals, key=lambda n: (canonicals[n], len(n)), default=None) if canonicals else None
-    zone["canonical"] = (linked or {}).get("official_name") or best or mentions[0].get("mention")
+    longest = max((m.get("mention") or "" for m in mentions), key=len)  # the full form, when no canonical
+    zone["canonical"] = (linked or {}).get("official_name") or best or longest or None
     name_types = [k[2] for k in members if k[0] == "name"]
     zone["type"] = _vote(m.get("type") for m in mentions) or _vote(name_types) or "其他"
     for key in ("city", "province", "level"):
@@ -351,12 +353,9 @@ def read_registry(out_dir: str | Path) -> list[dict]:
     Falls back to ``zones.jsonl`` when there is no ``profiles.jsonl``; raises
     :class:`~kaifaqu_llm.InputError` naming the folder when neither is there.
     """
-    from ._export import read_records
-    from ._exceptions import input_error
-
     out = Path(out_dir)
-    if (out / "profiles.jsonl").is_file():
-        return build_registry(read_records(out))
+    if (out / PROFILES_FILE).is_file():
+        return build_registry(read_profiles(out / PROFILES_FILE))
     if (out / "zones.jsonl").is_file():
         lines = (out / "zones.jsonl").read_text(encoding="utf-8").splitlines()
         return [json.loads(line) for line in lines if line.strip()]
