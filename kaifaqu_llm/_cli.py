@@ -126,9 +126,66 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- zones -----------------------------------------------------------------
+
+def _add_zones(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("zones", help="list the development zones of an output folder, merged across articles")
+    p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract` (profiles.jsonl or zones.jsonl)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per zone per line")
+    p.set_defaults(func=_cmd_zones)
+
+
+def _cmd_zones(args: argparse.Namespace) -> int:
+    import json
+
+    from ._registry import read_registry
+
+    registry = read_registry(args.out)
+    if args.json:
+        for zone in registry:
+            print(json.dumps(zone, ensure_ascii=False))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    linked = any("catalog_code" in z for z in registry)
+    table = Table(box=None, pad_edge=False)
+    columns = ["zone", "type", "city", "articles", "indicators", "projects", "organizations", "people", "events"]
+    for column in columns[:3] + (["catalog"] if linked else []):
+        table.add_column(column)
+    for column in columns[3:]:
+        table.add_column(column, justify="right")
+    for zone in registry:
+        row = [zone.get("canonical") or "(unassigned)", zone.get("type") or "", zone.get("city") or ""]
+        row += [zone.get("catalog_code") or ""] if linked else []
+        row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in columns[4:]]
+        table.add_row(*row)
+    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False).print(table)
+    return EXIT_OK
+
+
+# --- report ----------------------------------------------------------------
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML page to review every fact in its text")
+    p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract`")
+    p.add_argument("-o", "--output", default=None, metavar="HTML", help="the HTML file to write (default OUT/report.html)")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ._report import write_report
+
+    path = write_report(args.out, args.output or Path(args.out) / "report.html")
+    _print_err(f"kaifaqu: wrote {path}")
+    return EXIT_OK
+
+
 # --- registry of sub-commands ------------------------------------------------
 
-_COMMANDS = [_add_segment, _add_extract, _add_schema]
+_COMMANDS = [_add_segment, _add_extract, _add_schema, _add_zones, _add_report]
 
 
 def build_parser() -> argparse.ArgumentParser:
