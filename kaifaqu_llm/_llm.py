@@ -272,7 +272,8 @@ class LLMBackend:
             )
             # instructor sums the usage of every reask attempt into the final completion's usage.
             _add_tokens(usage, getattr(completion, "usage", None))
-            return profile
+            # A clean copy: instructor hangs the raw completion on the model as a private attribute.
+            return ArticleProfile.model_validate(profile.model_dump())
         except InstructorRetryException as exc:
             _add_tokens(usage, exc.total_usage)
             cause = exc.__cause__

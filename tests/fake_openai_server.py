@@ -155,6 +155,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict
+    usage: dict | None = None  # what the server reported for this request (None: no 200 answer)
 
     @property
     def mode(self) -> str:
@@ -272,7 +273,9 @@ class FakeOpenAIServer:
         """Start serving in a daemon thread; returns the server."""
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -314,6 +317,7 @@ class FakeOpenAIServer:
         ]
         usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(text)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        request.usage = usage
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
