@@ -183,9 +183,46 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- eval --------------------------------------------------------------------
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="score profiles (or a segmentation) against gold annotations")
+    p.add_argument("profiles", nargs="?", metavar="PROFILES.jsonl", help="OUT/profiles.jsonl to score")
+    p.add_argument("--gold", required=True, metavar="DIR", help="directory of gold annotation files (*.json)")
+    p.add_argument("--segments", metavar="SEGMENTS.json", help="score `kaifaqu segment --json` output instead")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.set_defaults(func=_cmd_eval)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from ._evaluate import format_table, load_profiles, load_segments, score_profiles
+    from ._gold import load_gold
+
+    if bool(args.profiles) == bool(args.segments):
+        raise ConfigError("eval: give either PROFILES.jsonl or --segments SEGMENTS.json")
+    gold = load_gold(args.gold)
+    if args.segments:
+        try:
+            from ._evaluate_segments import score_segmentation
+        except ImportError:
+            raise ConfigError("eval --segments: segmentation scoring is not available in this build") from None
+        scores = score_segmentation(gold, load_segments(args.segments))
+        text = None
+    else:
+        scores = score_profiles(gold, load_profiles(args.profiles))
+        text = format_table(scores)
+    if args.json or text is None:
+        print(json.dumps(scores, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+    return EXIT_OK
+
+
 # --- registry of sub-commands ------------------------------------------------
 
-_COMMANDS = [_add_segment, _add_extract, _add_schema, _add_zones, _add_report]
+_COMMANDS = [_add_segment, _add_extract, _add_schema, _add_zones, _add_report, _add_eval]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,14 +33,25 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from ._document import Article
 from ._exceptions import InputError, input_error
 from ._gold import GoldPage, squash
 from ._numbers import normalize_unit, parse_number
 
-__all__ = ["CATEGORIES", "score_profiles", "load_profiles", "format_table", "names_agree", "bigram_overlap"]
+__all__ = [
+    "CATEGORIES",
+    "score_profiles",
+    "load_profiles",
+    "format_table",
+    "fact_matches",
+    "load_segments",
+    "names_agree",
+    "bigram_overlap",
+]
 
 CATEGORIES = ("zones", "indicators", "indicators_named", "projects", "organizations", "people", "events")
 
+_FACT_KEYS = ("zones", "indicators", "projects", "organizations", "people", "events")
 _GENERIC_NAME_WORDS = ("数量", "总数", "总量", "总额", "总计", "累计")
 _APPROX_IN_UNIT = ("余", "多", "以上", "左右")
 
@@ -163,6 +174,17 @@ _MATCHERS: dict[str, tuple[Callable[[dict, dict], bool], tuple[str, ...]]] = {
 }
 
 
+def fact_matches(category: str, a: dict, b: dict) -> bool:
+    """Return True when facts ``a`` and ``b`` (dicts, or bare organization names) of ``category`` match.
+
+    ``category`` is one of :data:`CATEGORIES`; the rules are those of the module docstring.
+    """
+    a, b = ({"name": x} if isinstance(x, str) else dict(x) for x in (a, b))
+    if category in ("indicators", "indicators_named"):
+        a["_key"], b["_key"] = _indicator_key(a), _indicator_key(b)
+    return _MATCHERS[category][0](a, b)
+
+
 def _facts(articles: Iterable[dict], category: str) -> list[dict]:
     """Pool one category's facts of a page; organizations may be bare strings in gold."""
     source_key = "indicators" if category == "indicators_named" else category
@@ -193,11 +215,10 @@ def _facts(articles: Iterable[dict], category: str) -> list[dict]:
 
 
 def _match(gold: list[dict], pred: list[dict], category: str) -> int:
-    """Return the number of one-to-one matches (exact agreements paired before lenient ones)."""
+    """Return the number of one-to-one matches: exact agreements first, then a maximum matching of the rest."""
     matcher, exact_fields = _MATCHERS[category]
     used: set[int] = set()
     unmatched = []
-    tp = 0
     for g in gold:
         hit = next((i for i, p in enumerate(pred) if i not in used and matcher(g, p) and _exact(g, p, exact_fields)),
                    None)
@@ -205,13 +226,21 @@ def _match(gold: list[dict], pred: list[dict], category: str) -> int:
             unmatched.append(g)
         else:
             used.add(hit)
-            tp += 1
-    for g in unmatched:
-        hit = next((i for i, p in enumerate(pred) if i not in used and matcher(g, p)), None)
-        if hit is not None:
-            used.add(hit)
-            tp += 1
-    return tp
+    free = [i for i in range(len(pred)) if i not in used]
+    edges = [[i for i in free if matcher(g, pred[i])] for g in unmatched]
+    owner: dict[int, int] = {}
+
+    def augment(j: int, seen: set[int]) -> bool:  # Kuhn's augmenting path
+        for i in edges[j]:
+            if i not in seen:
+                seen.add(i)
+                if i not in owner or augment(owner[i], seen):
+                    owner[i] = j
+                    return True
+        return False
+
+    lenient = sum(1 for j in range(len(unmatched)) if augment(j, set()))
+    return len(used) + lenient
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
@@ -228,13 +257,20 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 def score_profiles(gold: dict[str, GoldPage], records: list[dict]) -> dict:
     """Score profile records against gold pages.
 
+    A record's facts count on the page named by the fact's ``evidence_source`` (set for
+    stitched articles) or else the record's ``source``.
     Returns ``{"overall": {category: {tp, fp, fn, precision, recall, f1}}, "pages": {source: {...}},
     "unscored_sources": [sources of records with no gold page]}``; only pages in ``gold`` are scored
     (a gold page without any record scores zero recall).
     """
     by_source: dict[str, list[dict]] = {}
     for record in records:
-        by_source.setdefault(str(record.get("source")), []).append(record)
+        # an article stitched across pages (上接/下转) scores each fact on the page that holds its evidence
+        for key in _FACT_KEYS:
+            for fact in record.get(key) or []:
+                page = fact.get("evidence_source") if isinstance(fact, dict) else None
+                page = page or str(record.get("source"))
+                by_source.setdefault(page, [{}])[0].setdefault(key, []).append(fact)
     totals = {c: [0, 0, 0] for c in CATEGORIES}
     pages: dict[str, dict] = {}
     for source in sorted(gold):
@@ -275,6 +311,42 @@ def load_profiles(path: str | Path) -> list[dict]:
             raise InputError(f'{path}:{number}: expected a profile object with a "source" string')
         records.append(record)
     return records
+
+
+def load_segments(path: str | Path) -> dict[str, list[Article]]:
+    """Return the articles of a ``kaifaqu segment --json`` file, keyed by page source.
+
+    The file is a JSON array of page objects ``{"source", "articles": [article JSON]}``;
+    anything else raises :class:`InputError` naming the file.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise input_error(path, f"cannot read segments ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise input_error(path, f"not JSON (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise input_error(path, "expected a JSON array of page objects")
+    pages: dict[str, list[Article]] = {}
+    for n, page in enumerate(data):
+        if not isinstance(page, dict) or not isinstance(page.get("source"), str) \
+                or not isinstance(page.get("articles"), list):
+            raise input_error(path, f'page {n}: expected an object with "source" and an "articles" list')
+        articles = []
+        for i, a in enumerate(page["articles"]):
+            if not isinstance(a, dict) or not isinstance(a.get("text", ""), str):
+                raise input_error(path, f"page {n} ({page['source']}): article {i} is not an article object")
+            articles.append(Article(
+                source=page["source"], index=int(a.get("index", i)), title=a.get("title"), text=a.get("text") or "",
+                start=int(a.get("start") or 0), end=int(a.get("end") or 0), zone_header=a.get("zone_header"),
+                subtitle=a.get("subtitle"), authors=tuple(a.get("authors") or ()),
+                continued_from=a.get("continued_from"), continues_to=a.get("continues_to"),
+            ))
+        pages[page["source"]] = articles
+    return pages
 
 
 def format_table(scores: dict) -> str:

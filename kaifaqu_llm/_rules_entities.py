@@ -28,25 +28,32 @@ _ORG_SUFFIXES = {
     "实验室": "科研机构", "基金会": "其他", "协会": "其他", "商会": "其他", "医院": "其他",
 }
 # short company forms: a brand followed by its trade (亚宝药业, 晶科能源, 陕煤电力)
-_TRADE_SUFFIXES = ("药业", "能源", "电力", "科技", "化工", "煤业", "钢铁", "实业", "传媒", "风电", "股份", "控股",
+_TRADE_SUFFIXES = ("光能", "药业", "能源", "电力", "科技", "化工", "煤业", "钢铁", "实业", "传媒", "风电", "股份", "控股",
                    "光电", "电子", "新材", "物流", "焦化", "铝业", "制药", "建工", "智造")
 _ORG_RE = re.compile("|".join(sorted(_ORG_SUFFIXES, key=len, reverse=True)))
 _TRADE_RE = re.compile("|".join(_TRADE_SUFFIXES))
 _NAME_RUN = re.compile(f"[{CJK}()（）A-Za-z]")
-_CUT_CHARS = set("在与和及同被由对为是了把将向从让给跟等、并或据元亩至于以")
+_CUT_CHARS = set("在与和及被由对为是了把将向从让给跟等、并或据元亩至于以使到")
 _CUT_WORDS = ("包括", "其中", "引进", "依托", "邀请", "推动", "支持", "落户", "入驻", "签约", "联合", "携手",
               "组织", "带领", "对接", "吸引", "成立", "聘请", "通过", "还有", "作为", "位于", "龙头", "企业",
               "链主", "建设单位", "其", "该", "像", "如", "让", "协调", "近年来", "去年", "今年", "目前", "此外",
               "上游", "下游", "参建单位", "科学导报讯", "导报讯", "讯")
+_CUT_WORDS_LONGEST = sorted(_CUT_WORDS, key=len, reverse=True)
 _GOVERNMENT = ("管委会", "党工委", "政府", "委员会", "人大", "政协", "厅", "局", "办公室", "工委", "部")
 _GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家", "多家", "两家", "合资", "运营", "平台",
                      "国有", "民营", "相关", "投资", "建设", "项目", "管理", "有限", "科技", "上市", "企业",
                      "公司", "集团", "银行", "地方", "省内", "国内", "国际", "外资", "当地", "我们", "新", "大",
                      "重点", "高新技术", "龙头", "链主", "规上", "规模以上", "优质", "领军", "骨干", "高校",
                      "国家级", "省级", "市级", "重点实验", "技术", "工程", "研发", "化工", "能源", "新能源",
-                     "光电", "电子", "电力", "钢铁", "焦化", "制药", "智造", "物流", "传统", "现代", "绿色")
+                     "光电", "电子", "电力", "钢铁", "焦化", "制药", "智造", "物流", "传统", "现代", "绿色", "综合",
+                     "生物", "化学", "拓展", "主要", "区域", "深化", "货运", "医药", "新型", "清洁", "智能",
+                     "数字", "信息", "光伏", "储能", "进一步", "降低", "区内", "专业", "三甲", "甲等")
 _INDUSTRY_AFTER = ("产业", "行业", "领域", "企业", "项目", "技术", "装备", "设备", "产品", "材料", "基地", "园区",
                    "集群", "板块", "赛道", "链")
+# what may follow a short company form: punctuation, or a function word / verb, not more noun
+_TRADE_NEXT = ("为", "的", "与", "和", "等", "在", "作为", "实施", "投资", "生产", "运行", "成立", "建设", "是", "已",
+               "将", "公司", "集团", "有限", "也", "还", "以", "通过", "依托", "联合", "携手", "落户", "签约", "开工",
+               "投产", "总部", "董事长", "总经理", "负责人", "相关", "有关", "积极", "正在", "目前", "今年", "去年")
 
 
 def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ...]) -> int:
@@ -57,12 +64,11 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
     for s, e in stops:  # a zone (or another name) right before: 盐湖高新区石药银湖制药有限公司
         if i <= s < end and e < end:
             i = max(i, e)
-    rest = text[i:end]
-    for word in sorted(_CUT_WORDS, key=len, reverse=True):
-        k = rest.rfind(word)
-        if k >= 0 and k + len(word) < len(rest) - 1:
-            i += k + len(word)
-            rest = text[i:end]
+    for _ in range(3):  # leading verbs and frames: 依托图远公司, 链主企业亚宝药业
+        word = next((w for w in _CUT_WORDS_LONGEST if text.startswith(w, i) and i + len(w) < end - 1), None)
+        if word is None:
+            break
+        i += len(word)
     return i
 
 
@@ -82,12 +88,15 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         start = _left_edge(text, m.start(), max(0, m.start() - 20), zone_spans)
         prefix = text[start:m.start()]
         name = text[start:end]
+        if m.group() == "银行" and text.startswith(("机构", "业", "卡", "贷款", "网点"), m.end()):
+            continue
         if not _good_prefix(prefix, m.group()) or name.endswith(_GOVERNMENT):
             continue
         found.setdefault(name, (_ORG_SUFFIXES[m.group()], start, end))
     for m in _TRADE_RE.finditer(text):
         after = text[m.end():m.end() + 2]
-        if after.startswith(_INDUSTRY_AFTER) or text[m.end():m.end() + 1] in ("业", "等") and after != "等上":
+        nxt = text[m.end():m.end() + 1]
+        if after.startswith(_INDUSTRY_AFTER) or not (nxt in _BOUNDARY or text.startswith(_TRADE_NEXT, m.end())):
             continue
         start = _left_edge(text, m.start(), max(0, m.start() - 6), zone_spans)
         prefix = text[start:m.start()]
@@ -138,7 +147,7 @@ _AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调"
                "带领", "陪同", "参加", "告诉", "坦言", "认为", "提出", "要求", "对", "向", "及", "到", "率", "调研",
                "会见", "致辞", "代表", "为", "就", "也", "还", "先后", "同志", "作", "进行", "宣读", "发表", "分别",
                "深入", "来到", "前往", "实地", "一同", "共同", "现场", "看望", "详细", "解读", "透露", "感慨",
-               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕")
+               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获")
 _BOUNDARY = set("，,。；;：:！？!?、”“\"（）() \n")
 
 

@@ -20,7 +20,7 @@ from ._schema import Indicator
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
 
 _COUNT_UNITS = ("个百分点", "家", "个", "项", "座", "处", "套", "台", "条", "场", "所", "栋", "户", "批", "件",
-                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍", "次")
+                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍")
 _MEASURE_UNITS = ("元", "美元", "平方米", "平方公里", "平方千米", "平米", "亩", "公顷", "吨", "千瓦时", "千瓦",
                   "兆瓦", "立方米", "方", "公里", "GW", "MW", "kW", "KW", "%", "％")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
@@ -29,7 +29,7 @@ _CN_NUM = "〇零一二两三四五六七八九十百千"
 NUMBER_UNIT = re.compile(
     r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_NUM + r"]+)"
     r"(?P<unit>[万亿]?(?:余|多)?(?:" + "|".join(re.escape(u) for u in _UNITS) + r")(?:以上|左右)?"
-    r"|大(?=[" + CJK + r"]{0,4}(?:产业|基地|园区|平台|中心|板块)))"
+    r"|大(?=[" + CJK + r"]{0,6}(?:产业|基地|园区|平台|中心|板块)))"
 )
 PERIOD = re.compile(
     r"(?:(?:19|20)\d{2}年)?(?:上半年|下半年|前三季度|第?[一二三四1-4]季度|\d{1,2}[-—~至]\d{1,2}月份?|1至\d{1,2}月份?)"
@@ -44,8 +44,11 @@ _LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "�
                "与", "和", "及", "并", "还", "为", "在", "将", "可", "每年", "年均", "其", "此外", "同时", "分别")
 _TRAIL_WORDS = ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
                 "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
-_AFTER_STOP = re.compile(r"[和与及、等]|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报")
-_PROJECT_OWNED = ("总投资", "计划投资", "投资", "产能", "年产", "装机")
+_AFTER_STOP = re.compile(r"[和与及、等的]|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
+                         r"建设|挂牌|运行|相当")
+_PROJECT_INVESTMENT = ("总投资", "计划投资", "投资")
+_PROJECT_CAPACITY = ("产能", "年产", "装机", "能力")
+_NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
 _BAD_BEFORE = set("第每前")
 
 
@@ -69,6 +72,8 @@ def _hits(text: str) -> list[_Hit]:
         if not num[0].isdigit() and (num in ("一", "十", "千", "百") or before in _CN_NUM):
             continue
         if text[m.end():m.end() + 1] in ("号", "级", "届") or unit == "大" and num.isdigit() and len(num) > 1:
+            continue
+        if text.startswith(_NOT_A_COUNT_AFTER, m.end()) or text.startswith("相当于", m.start() - 3):
             continue
         quantity = parse_number(num)
         if quantity is None:
@@ -109,15 +114,16 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
 
 
 def _name_after(text: str, end: int, stop: int) -> str:
-    after = text[end:stop]
-    if after.startswith("的"):
-        after = after[1:]
-    m = _AFTER_STOP.search(after)
+    after = text[end:stop].lstrip("的“\"")
+    run = re.match(f"[{CJK}A-Za-z()（）“”]+", after)
+    if not run:
+        return ""
+    after = run.group()
+    m = _AFTER_STOP.search(after, 1)
     if m:
         after = after[: m.start()]
-    if not re.fullmatch(f"[{CJK}A-Za-z()（）“”]{{2,14}}", after):
-        return ""
-    return after
+    after = after.strip("“”")
+    return after if 2 <= len(after) <= 14 else ""
 
 
 def extract_indicators(text: str, subject: str | None = None, subjects: tuple[str, ...] = ()) -> list[Indicator]:
@@ -130,11 +136,14 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
     hits = _hits(text)
     indicators: list[Indicator] = []
     last_by_sentence: dict[int, Indicator] = {}
+    previous_end = 0
     for hit in hits:
         s_start, s_end = sentences.around(hit.start)
         c_start = clause_start(text, hit.start, s_start)
         c_end = clause_end(text, hit.end, s_end)
-        pre = text[clause_start(text, hit.start, s_start, extra="、"):hit.start]
+        pre_start = max(clause_start(text, hit.start, s_start, extra="、"), previous_end)
+        pre = text[pre_start:hit.start]
+        previous_end = hit.end
         sentence_no = sentences.index(hit.start)
         if hit.unit in ("%", "％", "个百分点") and _CHANGE_BEFORE.search(pre):
             previous = last_by_sentence.get(sentence_no)
@@ -150,11 +159,12 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 last_by_sentence[sentence_no] = indicators[-1]
                 continue
         name = _clean_name(pre, subjects + ((subject,) if subject else ()))
-        if name.endswith(_PROJECT_OWNED) and "项目" in text[max(0, s_start - 80):s_end]:
+        near_project = "项目" in text[max(0, s_start - 80):s_end]
+        if near_project and (name.endswith(_PROJECT_INVESTMENT) or any(w in name for w in _PROJECT_CAPACITY)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         after = _name_after(text, hit.end, c_end)
-        if after and (base.startswith(_COUNT_UNITS) or len(name) < 2):
+        if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after
         if len(name) < 2:
             name = pre.strip() or hit.unit

@@ -25,12 +25,16 @@ _PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "
                  "规划建设", "启动建设", "开工建设", "加快建设", "建设", "启动", "签约", "开工", "落地", "还有", "包括",
                  "召开", "进行", "谋划", "储备", "实施了", "新上", "上马", "打造", "培育", "对接", "洽谈", "完成",
                  "是", "有", "在", "对", "了", "为", "与", "及", "和", "等", "元", "其中", "目前", "今年", "去年",
-                 "计划入驻园区的", "入驻", "的")
+                 "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
+                 "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
+                 "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的")
 _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
                   "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
                   "一期", "二期", "三期", "续建", "新建", "谋划", "入库", "省级", "市级", "民生", "工业", "好", "大",
                   "新", "的", "个", "批", "类", "项", "各", "上述", "技改", "自动化", "文旅康养", "招商引资", "示范",
-                  "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施")
+                  "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施",
+                  "企业", "上下游", "对接", "当前", "负责", "包联", "工作组", "现场", "双方", "厂区", "服务",
+                  "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省")
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
@@ -54,7 +58,7 @@ def _project_start(text: str, end: int, floor: int) -> int:
     rest = text[i:end]
     for word in sorted(_PROJECT_LEAD, key=len, reverse=True):
         k = rest.rfind(word)
-        if k >= 0 and k + len(word) <= len(rest) - 2 and not (word in "和及与的" and k > 0):
+        if k >= 0 and k + len(word) <= len(rest) - 2 and not (word in "和及与" and k > 0):
             i += k + len(word)
             rest = text[i:end]
     return i
@@ -94,12 +98,12 @@ def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:
     items_before = []
     if text[start - 1:start] == "、":  # 右卫北城门瓮城修缮、宝宁寺修复项目
         listed = text[c_start:start - 1]
-        items_before = [_strip_lead(x) for x in listed.split("、")]
+        items_before = [x for x in (_strip_lead(x).removesuffix("项目") for x in listed.split("、")) if x]
     if prefix.endswith("等") and len(prefix) > 1:  # 玻璃酒店、玻璃故事馆、峡谷青宿等项目
         items = [_strip_lead(x) for x in text[c_start:start].split("、")] + [prefix[:-1]]
         items = [x for x in items if x]
         if len(items) > 1:
-            return [x for x in items if 2 <= len(x) <= 20 and _specific(x + "项目1")]
+            return [x for x in items if 3 <= len(x) <= 20 and _specific(x)]
         prefix = prefix[:-1]
     counted = _COUNTED_HEAD.match(prefix)
     if counted:  # 盛隆泰达、宏源两大焦化项目
@@ -113,10 +117,9 @@ def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:
 
 
 def _strip_lead(item: str) -> str:
-    for word in sorted(_PROJECT_LEAD, key=len, reverse=True):
-        if item.startswith(word) and len(item) > len(word) + 1:
-            item = item[len(word):]
-    return item.strip("“”\"")
+    item = item[_project_start(item, len(item), 0):] if item else item
+    item = item.strip("“”\"")
+    return item if len(item) <= 16 and not re.search(r"\d+个", item) else ""
 
 
 def _project(name: str, clause: str, sentence: str, after: int, organizations) -> Project:
@@ -144,14 +147,19 @@ def extract_events(text: str) -> list[Event]:
         c_start = clause_start(text, m.start(), s_start)
         c_end = clause_end(text, m.end(), s_end)
         clause = text[c_start:c_end]
-        if not m.group("day") and not _EVENT_VERB.search(clause):
+        scope = text[s_start:s_end] if clause == m.group() else clause
+        if not m.group("day") and not _EVENT_VERB.search(scope):
             continue
-        what = text[m.end():s_end].lstrip("，,、 ").rstrip("。；;")
-        if text[m.end():m.end() + 1] in "，," and m.group("day") is None:
-            what = text[m.end():c_end].lstrip("，, ") or what
-        if len(what) < 4 or what.startswith(("以来", "至今", "起")):
-            what = text[c_start:m.start()].rstrip("于在") + what
-        what = what[:80]
+        raw_before = text[c_start:m.start()]
+        before = raw_before.rstrip("于在自从")
+        if c_end == m.end() and len(before) >= 4 and (before != raw_before or _EVENT_VERB.search(before)):
+            # 鑫石(朔州)新材有限公司成立于2024年3月
+            what = before
+        else:
+            what = text[m.end():s_end].lstrip("，,、 ").rstrip("。；;")
+            if what.startswith(("以来", "至今", "起")) or len(what) < 4:
+                what = before + what
+        what = what[:60]
         if len(what) < 4:
             continue
         evidence = text[c_start:s_end] if m.group("day") else clause

@@ -45,6 +45,7 @@ _SUFFIXES: dict[str, tuple[str, str, bool]] = {
     "产业园": ("园", "工业园区", True),
     "园区": ("园", "工业园区", True),
 }
+_STANDALONE = ("综改区", "综保区", "综改示范区", "高新区", "经开区")  # bare forms that name one zone
 _SUFFIX_RE = re.compile("|".join(sorted(_SUFFIXES, key=len, reverse=True)))
 _RUN_CHARS = re.compile(f"[{CJK}]")
 _MAX_PREFIX = 10
@@ -135,6 +136,7 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     """
     candidates = []
     for r, s, e, inside in _raw_candidates(text):
+        inside = inside and not _SUFFIXES[text[s:e]][0] != "园" and text[s:e] != "园区" and _strip_lead(text[r:s]) == text[r:s]
         rest = text[r:s] if inside else _strip_lead(text[r:s])
         candidates.append((r, s, e, rest))
         if inside and "级" not in rest:
@@ -201,7 +203,7 @@ def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:
         target = next((g for g in groups if any(o.family == m.family for o in g)), None)
         if target is not None:
             target.append(m)
-        elif m.suffix not in ("园区", "开发区", "示范区"):
+        elif m.suffix in _STANDALONE:
             groups.append([m])
     if not groups:
         return []
