@@ -28,11 +28,60 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("segment", help="cut pages into articles")
     p.add_argument("pages", nargs="+", metavar="PAGE", help="page files (or directories of .txt pages)")
     p.add_argument("--json", action="store_true", help="print one JSON array, one object per page")
+    p.add_argument("--stitch", action="store_true",
+                   help="join (下转X版) articles with their (上接X版) fragments on the other pages given")
     p.set_defaults(func=_cmd_segment)
 
 
+def _segment_table(page, articles) -> str:
+    import unicodedata
+
+    def cut(text, width):
+        # pad to a display width: CJK characters take two terminal columns
+        out, used = "", 0
+        for ch in (text or "-").replace("\n", " "):
+            w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+            if used + w > width - 1:
+                out, used = out + "…", used + 1
+                break
+            out, used = out + ch, used + w
+        return out + " " * max(0, width - used)
+
+    lines = [f"{page.source}  ({page.encoding}, {len(articles)} articles)"]
+    for a in articles:
+        marks = " ".join(x for x in (a.continued_from and f"上接{a.continued_from}",
+                                     a.continues_to and f"下转{a.continues_to}") if x)
+        lines.append(f"  {a.index:>3}  {cut(a.title, 44)}  {cut(a.zone_header, 22)}  "
+                     f"{cut(' '.join(a.authors), 16)}  {cut(marks, 18)}  {len(a.text):>6} chars  "
+                     f"[{a.start}:{a.end}]")
+    return "\n".join(lines)
+
+
 def _cmd_segment(args: argparse.Namespace) -> int:
-    raise ConfigError("segment: not wired yet")
+    import json
+
+    from ._segmenter import segment_paths
+
+    results, errors = segment_paths(args.pages, stitch=args.stitch)
+    for message in errors:
+        _print_err(message)
+    if args.json:
+        out = []
+        for page, articles in results:
+            items = []
+            for a in articles:
+                item = a.to_json()
+                if len(a.parts) > 1:
+                    item["parts"] = [list(part) for part in a.parts]
+                items.append(item)
+            out.append({"source": page.source, "encoding": page.encoding, "articles": items})
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        print("\n\n".join(_segment_table(page, articles) for page, articles in results))
+    for page, articles in results:
+        if not articles:
+            _print_err(f"{page.path or page.source}: no text (empty page, no articles)")
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 # --- extract ---------------------------------------------------------------
@@ -148,7 +197,7 @@ def _cmd_zones(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    linked = any("catalog_code" in z for z in registry)
+    linked = any(z.get("catalog_code") for z in registry)
     table = Table(box=None, pad_edge=False)
     columns = ["zone", "type", "city", "articles", "indicators", "projects", "organizations", "people", "events"]
     for column in columns[:3] + (["catalog"] if linked else []):

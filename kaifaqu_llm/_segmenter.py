@@ -26,6 +26,8 @@ headline give ``subtitle``. Authors come from the author line, the reporters of 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._document import Article, Page
@@ -36,7 +38,7 @@ from ._layout import (
     split_inline_subtitle, split_lines, split_zone_prefix,
 )
 
-__all__ = ["segment", "segment_text"]
+__all__ = ["segment", "segment_text", "segment_paths"]
 
 _DUP_MIN_CHARS = 30     # a line this long occurring twice on a page is an OCR duplicate
 _MAX_BLOCK_LINES = 7    # header blocks are short: kicker, zone, title, subtitles, author
@@ -266,3 +268,31 @@ def segment(page: Page) -> list[Article]:
 def segment_text(text: str, source: str = "<memory>") -> list[Article]:
     """Return the articles of an already decoded page text (convenience for callers and tests)."""
     return segment(Page(source=source, text=text))
+
+
+def segment_paths(paths: Sequence[str | os.PathLike[str]], stitch: bool = False
+                  ) -> tuple[list[tuple[Page, list[Article]]], list[str]]:
+    """Read and segment page files (directories expand to their ``*.txt``); return
+    ``([(page, articles)], errors)`` where each error is one ``'<file>: <problem>'`` line.
+    With ``stitch``, (下转) articles are joined to their (上接) fragments across the pages given
+    (see ``_stitch``); a joined article is listed on its head's page, its fragment nowhere."""
+    from ._reader import read_pages
+    from ._stitch import stitch as stitch_articles
+
+    pages: list[Page] = []
+    errors: list[str] = []
+    names: set[str] = set()
+    for item in read_pages(paths):
+        if isinstance(item, Page):
+            if item.source in names:
+                errors.append(f"{item.path}: another page has the same file name; names must be unique")
+                continue
+            names.add(item.source)
+            pages.append(item)
+        else:
+            errors.append(str(item))
+    by_page = {page.source: segment(page) for page in pages}
+    if stitch and len(pages) > 1:
+        joined = stitch_articles(by_page)
+        by_page = {page.source: [a for a in joined if a.source == page.source] for page in pages}
+    return [(page, by_page[page.source]) for page in pages], errors
