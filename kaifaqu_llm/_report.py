@@ -151,7 +151,7 @@ def _render_article(record: dict, text: str | None, zones: list[dict], counter: 
 
 
 def _zone_table(registry: list[dict]) -> str:
-    linked = any("catalog_code" in z for z in registry)
+    linked = any(z.get("catalog_code") for z in registry)
     head = ["开发区 Zone", "类型 Type", "别名 Aliases", "城市 City", "省份 Province", "级别 Level"]
     if linked:
         head += ["目录代码 Catalog", "正式名称 Official name", "匹配分 Score"]

@@ -199,3 +199,77 @@ def test_browser_filters_by_zone_and_category(report_file):
     parsed.feed(browser.dump_dom(f"{report_file.as_uri()}#zone={yanhu['zone_id']}&hide=indicators,people"))
     assert sorted(parsed.hidden_articles) == ["page_a.txt#0", "page_b.txt#0", "page_b.txt#1"]
     assert "hide-indicators" in parsed.body_classes and "hide-people" in parsed.body_classes
+
+
+# --- on the real pipeline output of the sample pages ---------------------------------
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def seeds_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("seeds_out")
+    code = main(["extract", str(SEEDS), "-o", str(out), "--backend", "rules", "--no-cache", "--no-stitch",
+                 "--format", "csv", "--format", "sqlite", "-q"])
+    assert code == 0
+    return out
+
+
+def test_real_output_registry_exports_and_report_agree(seeds_out):
+    import csv
+    import sqlite3
+
+    from kaifaqu_llm._registry import zone_name
+
+    records = read_profiles(seeds_out / "profiles.jsonl")
+    registry = build_registry(records)
+    # the pipeline wrote the same registry we build
+    written = [json.loads(line) for line in (seeds_out / "zones.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert written == json.loads(json.dumps(registry, ensure_ascii=False))
+    # aliases resolved: no two zones share a (stem, type) key
+    keys = [(zone_name(z["canonical"]).stem, z["type"]) for z in registry if not z.get("unassigned")]
+    assert len(keys) == len(set(keys))
+    # every fact occurrence of the records is somewhere in the registry, with its provenance
+    def facts(rows):
+        return {(c, f["source"], f["article_index"], f["start"], f["evidence"]) for c, f in rows}
+    in_records = facts((c, {**f, "source": r["source"], "article_index": r["article_index"]})
+                       for r in records for c in CATEGORIES[1:] for f in r[c])
+    in_registry = facts((c, o) for z in registry for c in CATEGORIES[1:] for f in z[c] for o in f["occurrences"])
+    assert in_records == in_registry
+
+    db = sqlite3.connect(seeds_out / "kaifaqu.sqlite")
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    for category in CATEGORIES[1:]:
+        expected = sum(len(r[category]) for r in records)
+        assert db.execute(f"SELECT count(*) FROM {category}").fetchone() == (expected,)
+        with open(seeds_out / f"{category}.csv", encoding="utf-8-sig", newline="") as handle:
+            assert len(list(csv.DictReader(handle))) == expected
+    db.close()
+
+    page = write_report(seeds_out, seeds_out / "report.html").read_text(encoding="utf-8")
+    assert "page text not found" not in page
+    parsed = _Marks()
+    parsed.feed(page)
+    pages = load_pages(seeds_out, {r["source"] for r in records})
+    shown = [f for r in records for c in CATEGORIES for f in r[c]
+             if f.get("grounded") and r["article_start"] <= f["start"] < f["end"] <= r["article_end"]]
+    assert len(parsed.text) == len(shown) > 100
+    # each highlight covers exactly the page text at the fact's offsets
+    spans = sorted(pages[r["source"]][f["start"]:f["end"]] for r in records for c in CATEGORIES for f in r[c]
+                   if f in shown)
+    assert sorted(parsed.text.values()) == sorted(
+        re.sub(r"\r\n?", "\n", s) for s in spans)  # the HTML parser sees normalised line ends
+    assert parsed.zone_rows == len(registry)
+
+
+@pytest.mark.slow
+def test_browser_real_output_screenshot(seeds_out):
+    if browser.find_chromium() is None:
+        pytest.skip("no chromium binary (apt-get install chromium, or set KAIFAQU_CHROMIUM)")
+    report = write_report(seeds_out, seeds_out / "report.html")
+    parsed = _Marks()
+    parsed.feed(browser.dump_dom(report.as_uri()))
+    assert parsed.zone_rows == len(build_registry(read_profiles(seeds_out / "profiles.jsonl")))
+    assert len(parsed.text) > 100
+    shot = browser.screenshot(report.as_uri(), ARTIFACTS / "report-seeds.png", size=(1280, 2400))
+    print(f"report screenshot: {shot}")
