@@ -19,6 +19,9 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
+from ._export import write_csv, write_sqlite
+from ._registry import build_registry, read_registry, write_zones
+from ._report import render_report, write_report
 from ._schema import (
     ArticleProfile,
     Event,
@@ -46,6 +49,14 @@ __all__ = [
     "Organization",
     "Person",
     "Event",
+    # zone registry, exports, review page
+    "build_registry",
+    "read_registry",
+    "write_zones",
+    "write_csv",
+    "write_sqlite",
+    "render_report",
+    "write_report",
     # errors
     "KaifaquError",
     "InputError",
