@@ -51,7 +51,7 @@ _SUFFIXES = {
     "综改示范区": "综合改革示范区", "综改区": "综合改革示范区",
     "综合保税区": "综合保税区", "综保区": "综合保税区",
     "工业园区": "工业园区", "产业园区": "工业园区", "工业集中区": "工业园区", "工业园": "工业园区",
-    "产业园": "工业园区", "工业区": "工业园区",
+    "产业园": "工业园区", "工业区": "工业园区", "园区": "工业园区",
     "保税港区": "其他", "保税物流园区": "其他", "保税区": "其他", "出口加工区": "其他", "旅游度假区": "其他",
     "边境经济合作区": "其他", "跨境经济合作区": "其他", "互市贸易区": "其他", "投资区": "其他",
     "示范区": "其他", "开发区": "其他",
@@ -112,6 +112,14 @@ class _Places:
             county = entry.county or ""
             if len(county) >= 3 and county[-1] in "区县旗":
                 self.counties.setdefault(county, county[:-1])
+        self.county_stems = sorted({c[:-1] for e in entries if len(c := e.county or "") >= 3}, key=len, reverse=True)
+
+    def local(self, place: str | None) -> str | None:
+        """Return ``place`` without a leading county name (汾阳杏花村 → 杏花村), or None."""
+        for county in self.county_stems if place else ():
+            if place.startswith(county) and len(place) - len(county) >= 2:
+                return place[len(county):]
+        return None
 
 
 def _fold(text: str) -> str:
@@ -122,6 +130,8 @@ def _fold(text: str) -> str:
 def _strip_province(text: str) -> tuple[str, str | None]:
     for form, full in _PROVINCE_FORMS:
         if text.startswith(form) and len(text) > len(form):
+            if form == full[:-1] and full[-1] == "市":  # 天津港: a municipality's name is its city's too
+                return text, full
             return text[len(form):], full
     return text, None
 
@@ -163,7 +173,9 @@ def _split_prefecture(stem: str, places: _Places | None) -> tuple[str | None, st
     for prefecture in places.prefectures if places else ():
         if stem.startswith(prefecture):
             rest = stem[len(prefecture):].removeprefix("市")
-            return prefecture, (rest if len(rest) >= 2 else prefecture)
+            if len(rest) == 1:  # 天津港: one character is no place of its own
+                return None, stem
+            return prefecture, rest or prefecture
     if stem.endswith("市") and len(stem) >= 3:
         return stem[:-1], stem[:-1]
     generic = _GENERIC_CITY.match(stem)
@@ -179,6 +191,7 @@ class _Indexed:
     entry: CatalogEntry
     parsed: ParsedZone
     city: str | None
+    local: str | None  # the place without its county's name, when it starts with one
 
 
 class _Index:
@@ -189,8 +202,8 @@ class _Index:
         self.by_name: dict[str, list[_Indexed]] = {}
         for entry in catalog.entries:
             parsed = parse_zone_name(entry.official_name, self.places)
-            item = _Indexed(entry, parsed, entry.city or parsed.prefecture)
-            for key in {parsed.place, parsed.stem} - {None, ""}:
+            item = _Indexed(entry, parsed, entry.city or parsed.prefecture, self.places.local(parsed.place))
+            for key in {parsed.place, parsed.stem, item.local} - {None, ""}:
                 self.by_place.setdefault(key, []).append(item)
             if item.city:
                 self.by_city.setdefault(item.city, []).append(item)
@@ -237,18 +250,21 @@ def _type_score(mention: ParsedZone, zone_type: str | None, item: _Indexed) -> f
     return 0.85 if _FAMILY.get(mention.type, 1) == _FAMILY.get(entry_type) else 0.0
 
 
-def _place_score(mention: ParsedZone, item: _Indexed) -> float:
+def _place_score(mention: ParsedZone, local: str | None, item: _Indexed) -> float:
     if mention.stem and mention.stem == item.parsed.stem:
         return 1.0
     if mention.place and mention.place == item.parsed.place:
         return 0.95
+    if mention.place and (mention.place == item.local or local and local in (item.parsed.place, item.local)):
+        return 0.9  # 杏花村 for 汾阳杏花村: the same place with or without its county's name
     if mention.place and mention.place == item.city and item.parsed.place != item.city:
         return 0.65  # 太原综保区 for 太原武宿综合保税区: the city names a zone called after a district
     return 0.0
 
 
-def _score(mention: ParsedZone, item: _Indexed, zone_type: str | None, city: str | None, level: str | None) -> float:
-    score = _place_score(mention, item)
+def _score(mention: ParsedZone, local: str | None, item: _Indexed, zone_type: str | None, city: str | None,
+           level: str | None) -> float:
+    score = _place_score(mention, local, item)
     if score:
         score *= _type_score(mention, zone_type, item)
     if not score:
@@ -299,10 +315,11 @@ def link_zone(
     for name, parts in zip(names, parsed):
         for item in index.by_name.get(_name_key(name), ()):
             offer(item, 1.0 if not parts.province or parts.province == item.entry.province else 0.5)
+        local = index.places.local(parts.place)
         pool = index.by_place.get(parts.place or "", []) + index.by_place.get(parts.stem, [])
-        pool += index.by_city.get(parts.place or "", [])
+        pool += index.by_place.get(local or "", []) + index.by_city.get(parts.place or "", [])
         for item in pool:
-            offer(item, _score(parts, item, zone_type, city, level))
+            offer(item, _score(parts, local, item, zone_type, city, level))
     first = next((p for p in parsed if p.place), parsed[0] if parsed else None)
     place = first.place if first else None
     parsed_type = first.type if first and first.type not in (None, "其他") else zone_type or (first and first.type)

@@ -42,7 +42,7 @@ def _write(tmp_path: Path, text: str, name: str = "cat.csv") -> Path:
 def test_test_catalog_reads_with_cells_normalised():
     entries = read_catalog_file(TEST_CATALOG)
     by_code = {e.code: e for e in entries}
-    assert len(entries) == 21 and len(by_code) == 21
+    assert len(entries) == 25 and len(by_code) == 25
     jincheng = by_code["G141061"]
     assert jincheng.official_name == "晋城经济技术开发区"
     assert (jincheng.province, jincheng.prefecture, jincheng.city) == ("山西省", "晋城市", "晋城")
@@ -125,19 +125,19 @@ def test_no_builtin_catalog_means_user_files_only(monkeypatch, tmp_path):
     assert not empty.has_builtin and len(empty) == 0 and empty.sources == ()
     assert "no built-in zone catalog" in empty.notice and "stay unlinked" in empty.notice
     user_only = load_catalog([TEST_CATALOG])
-    assert not user_only.has_builtin and len(user_only) == 21
+    assert not user_only.has_builtin and len(user_only) == 25
     assert "--catalog files only" in user_only.notice
 
 
 def test_user_catalog_overrides_and_extends_in_file_order():
     catalog = load_catalog([TEST_CATALOG, USER_CATALOG], builtin=False)
-    assert len(catalog) == 22  # one row replaced, one added
+    assert len(catalog) == 26  # one row replaced, one added
     yuncheng = catalog.get("S147018")
     assert yuncheng.official_name == "运城经济技术开发区" and yuncheng.source == str(USER_CATALOG)
     assert yuncheng.type == "经济技术开发区" and yuncheng.county == "盐湖区"
     assert catalog.get("USER:古县经济技术开发区").prefecture == "临汾市"
     assert [s.kind for s in catalog.sources] == ["user", "user"]
-    assert [s.rows for s in catalog.sources] == [21, 2]
+    assert [s.rows for s in catalog.sources] == [25, 2]
     # the other way round, the test catalog wins back
     reverse = load_catalog([USER_CATALOG, TEST_CATALOG], builtin=False)
     assert reverse.get("S147018").official_name == "山西运城经济开发区"
