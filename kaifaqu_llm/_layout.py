@@ -31,7 +31,7 @@ HEAD, ZONE, SUB, BYLINE, FROM, TO, BODY = "head", "zone", "sub", "byline", "from
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # Characters treated as blanks on the working copy (same length, so offsets stay valid).
-_BLANKS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
+_BLANKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00a0\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
 _STRIP = " \t"
 
 
@@ -273,7 +273,7 @@ def is_head_like(text: str) -> bool:
             depth = max(0, depth - 1)
         elif ch in "。，,；;" and depth == 0:
             return False
-    return True
+    return depth == 0  # a quote still open at the end: a sentence broken by the OCR
 
 
 _DATELINE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:讯|报|刊|社|网)(?=\s|记者|通讯员)|^[\u4e00-\u9fff]{1,10}讯")

@@ -174,7 +174,7 @@ def _join(prev: tuple[Line, int, int, str], nxt: tuple[Line, int, int, str]) -> 
         return "\n"
     if split_inline_subtitle(a)[1] or split_inline_subtitle(b)[1]:
         return "\n"
-    if first_clause_len(b) <= 8 or (prev[3] == BODY and len(a) > 30):
+    if first_clause_len(b) <= 8 or len(a) > 24:
         return ""
     return "\n"
 
