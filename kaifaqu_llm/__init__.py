@@ -6,6 +6,7 @@ Pipeline, one module per stage::
     → aggregate per zone → export / report
 """
 
+from ._catalog import Catalog, CatalogEntry, load_catalog
 from ._document import Article, Page
 from ._exceptions import (
     CatalogError,
@@ -20,6 +21,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._export import write_csv, write_sqlite
+from ._linker import ZoneLink, annotate_zones, link_zone
 from ._registry import build_registry, read_registry, write_zones
 from ._report import render_report, write_report
 from ._schema import (
@@ -57,6 +59,13 @@ __all__ = [
     "write_sqlite",
     "render_report",
     "write_report",
+    # zone catalog and linking
+    "load_catalog",
+    "Catalog",
+    "CatalogEntry",
+    "link_zone",
+    "annotate_zones",
+    "ZoneLink",
     # errors
     "KaifaquError",
     "InputError",
