@@ -108,10 +108,41 @@ def _fact_item(fact_id: str, category: str, fact: dict, status: str) -> str:
             f'<div class="ev">“{_e(fact.get("evidence"))}”</div></li>')
 
 
-def _render_article(record: dict, text: str | None, zones: list[dict], counter: list[int]) -> str:
-    start, end = record.get("article_start"), record.get("article_end")
-    has_text = text is not None and isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(text)
-    spans, items, counts = [], [], {"grounded": 0, "ungrounded": 0, "outside": 0}
+def _parts(record: dict, pages: dict[str, str]) -> list[tuple[str, int, int, str | None]]:
+    """Return the article's page regions as (source, start, end, page text or None when unusable)."""
+    parts = record.get("parts") or [(record.get("source"), record.get("article_start"), record.get("article_end"))]
+    out = []
+    for part in parts:
+        source, start, end = (list(part) + [None, None, None])[:3]
+        text = pages.get(str(source))
+        valid = text is not None and isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= len(text)
+        out.append((str(source), start, end, text if valid else None))
+    return out
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _place(fact: dict, parts: list[tuple]) -> int | None:
+    """Return the index of the part the fact's offsets point into, or None.
+
+    Offsets of a stitched article's facts point into whichever page they were
+    found on; when two parts' ranges both contain them, the part whose text at
+    the offsets is the evidence wins.
+    """
+    start, end = fact.get("start"), fact.get("end")
+    fits = [i for i, (source, p_start, p_end, text) in enumerate(parts)
+            if text is not None and p_start <= start < end <= p_end
+            and fact.get("source") in (None, source)]
+    same = [i for i in fits if _squash(parts[i][3][start:end]) == _squash(fact.get("evidence") or "")]
+    return (same or fits or [None])[0]
+
+
+def _render_article(record: dict, pages: dict[str, str], zones: list[dict], counter: list[int]) -> str:
+    parts = _parts(record, pages)
+    spans: list[list[_Span]] = [[] for _ in parts]
+    items, counts = [], {"grounded": 0, "ungrounded": 0, "outside": 0}
     for category in CATEGORIES:
         for fact in record.get(category) or []:
             counter[0] += 1
@@ -119,9 +150,9 @@ def _render_article(record: dict, text: str | None, zones: list[dict], counter: 
             f_start, f_end = fact.get("start"), fact.get("end")
             if not fact.get("grounded") or not isinstance(f_start, int) or not isinstance(f_end, int):
                 status = "ungrounded"
-            elif has_text and start <= f_start < f_end <= end:
+            elif (part := _place(fact, parts)) is not None:
                 status = "grounded"
-                spans.append(_Span(f_start, f_end, fact_id, category, _label(category, fact)))
+                spans[part].append(_Span(f_start, f_end, fact_id, category, _label(category, fact)))
             else:
                 status = "outside"
             counts[status] += 1
@@ -140,10 +171,16 @@ def _render_article(record: dict, text: str | None, zones: list[dict], counter: 
             + (f', {counts["outside"]} 未显示 not shown' if counts["outside"] else "") + "</div>"]
     if record.get("error"):
         head.append(f'<div class="error">错误 error: {_e(record["error"])}</div>')
-    if has_text:
-        body = f'<div class="text">{highlight(text[start:end], start, spans)}</div>'
-    else:
-        body = '<div class="notice">无原文：事实未在文中标注 (no page text: facts listed without highlighting)</div>'
+    blocks = []
+    for (source, start, end, text), part_spans in zip(parts, spans):
+        label = f'<div class="part">{_e(source)} [{start}:{end}]</div>' if len(parts) > 1 else ""
+        if text is None:
+            blocks.append(f'{label}<div class="notice">无原文：事实未在文中标注 '
+                          f'(no page text: facts listed without highlighting)</div>')
+        else:
+            blocks.append(f'{label}<div class="text" data-source="{_e(source)}">'
+                          f'{highlight(text[start:end], start, part_spans)}</div>')
+    body = "".join(blocks)
     facts = (f'<details class="facts" open><summary>事实 facts ({len(items)})</summary>'
              f'<ul class="facts">{"".join(items)}</ul></details>')
     return (f'<article data-source="{_e(record.get("source"))}" data-index="{_e(record.get("article_index"))}" '
@@ -191,10 +228,9 @@ def render_report(records: list[dict], pages: dict[str, str] | None, registry: l
     for record in records:
         by_source.setdefault(str(record.get("source")), []).append(record)
     for source, page_records in by_source.items():
-        text = pages.get(source)
-        note = "" if text is not None else '<div class="notice">未找到版面原文 page text not found</div>'
+        note = "" if source in pages else '<div class="notice">未找到版面原文 page text not found</div>'
         articles = "".join(
-            _render_article(r, text, [z for z in by_article.get((r.get("source"), r.get("article_index")), [])
+            _render_article(r, pages, [z for z in by_article.get((r.get("source"), r.get("article_index")), [])
                                       if not z.get("unassigned")], counter)
             for r in sorted(page_records, key=lambda r: (r.get("article_index") is None, r.get("article_index")))
         )
@@ -264,5 +300,7 @@ def load_pages(out_dir: str | Path, sources: set[str]) -> dict[str, str]:
 def write_report(out_dir: str | Path, output_path: str | Path) -> Path:
     """Render the review page of ``OUT/profiles.jsonl`` to ``output_path`` (atomically) and return it."""
     records = read_profiles(Path(out_dir) / PROFILES_FILE)
-    pages = load_pages(out_dir, {str(r.get("source")) for r in records})
+    sources = {str(r.get("source")) for r in records}
+    sources |= {str(part[0]) for r in records for part in r.get("parts") or [] if part}
+    pages = load_pages(out_dir, sources)
     return atomic_write_text(output_path, render_report(records, pages, build_registry(records)))
