@@ -246,23 +246,21 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ._evaluate import format_table, load_profiles, load_segments, score_profiles
+    from ._evaluate import format_segment_table, format_table, load_profiles, load_segments, score_profiles
     from ._gold import load_gold
 
     if bool(args.profiles) == bool(args.segments):
         raise ConfigError("eval: give either PROFILES.jsonl or --segments SEGMENTS.json")
     gold = load_gold(args.gold)
     if args.segments:
-        try:
-            from ._evaluate_segments import score_segmentation
-        except ImportError:
-            raise ConfigError("eval --segments: segmentation scoring is not available in this build") from None
+        from ._evaluate_segments import score_segmentation
+
         scores = score_segmentation(gold, load_segments(args.segments))
-        text = None
+        text = format_segment_table(scores)
     else:
         scores = score_profiles(gold, load_profiles(args.profiles))
         text = format_table(scores)
-    if args.json or text is None:
+    if args.json:
         print(json.dumps(scores, ensure_ascii=False, indent=2))
     else:
         print(text)

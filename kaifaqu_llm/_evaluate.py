@@ -43,6 +43,7 @@ __all__ = [
     "score_profiles",
     "load_profiles",
     "format_table",
+    "format_segment_table",
     "fact_matches",
     "load_segments",
     "names_agree",
@@ -365,4 +366,15 @@ def format_table(scores: dict) -> str:
     if scores.get("unscored_sources"):
         lines.append(f"(no gold for {len(scores['unscored_sources'])} page(s): "
                      + ", ".join(scores["unscored_sources"][:5]) + ")")
+    return "\n".join(lines)
+
+
+def format_segment_table(scores: dict) -> str:
+    """Return segmentation scores (from ``score_segmentation``) as a plain-text table: rate per check and page."""
+    checks = list(scores["overall"]["rates"])
+    lines = [f"{'page':<14}{'gold':>5}{'ours':>5}{'spur':>5} " + " ".join(f"{c[:9]:>9}" for c in checks)]
+    rows = list(scores["pages"].items()) + [("overall", scores["overall"])]
+    for name, s in rows:
+        lines.append(f"{name[:13]:<14}{s['gold']:>5}{s['ours']:>5}{s['spurious']:>5} "
+                     + " ".join(f"{s['rates'][c]:>9.3f}" for c in checks))
     return "\n".join(lines)

@@ -45,6 +45,8 @@ def _chinese_to_int(text: str) -> int | None:
     """Return the integer a pure Chinese numeral spells, or None."""
     if not text or any(ch not in _DIGITS and ch not in _SMALL_UNITS and ch not in _BIG_UNITS for ch in text):
         return None
+    if all(ch in _BIG_UNITS for ch in text):  # a bare 万 / 亿 ("近万名") spells no number
+        return None
     total, section, digit = 0, 0, None
     for ch in text:
         if ch in _DIGITS:

@@ -47,7 +47,7 @@ _TRAIL_WORDS = ("达到", "可达", "高达", "总计", "合计", "突破", "超
 _AFTER_STOP = re.compile(r"[和与及、等的]|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
                          r"建设|挂牌|运行|相当")
 _PROJECT_INVESTMENT = ("总投资", "计划投资", "投资")
-_PROJECT_CAPACITY = ("产能", "年产", "装机", "能力")
+_PROJECT_CAPACITY = re.compile(r"产能|装机|能力|年产(?!值)")
 _NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
 _BAD_BEFORE = set("第每前")
 
@@ -160,7 +160,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 continue
         name = _clean_name(pre, subjects + ((subject,) if subject else ()))
         near_project = "项目" in text[max(0, s_start - 80):s_end]
-        if near_project and (name.endswith(_PROJECT_INVESTMENT) or any(w in name for w in _PROJECT_CAPACITY)):
+        if near_project and (name.endswith(_PROJECT_INVESTMENT) or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         after = _name_after(text, hit.end, c_end)

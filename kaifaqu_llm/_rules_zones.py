@@ -143,10 +143,12 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
             known_prefixes = {*(known_prefixes or ()), rest}
     known = {k for k in (known_prefixes or ()) if k}
     abbrev_counts: Counter[str] = Counter()
-    for _, s, e, rest in candidates:
+    for r, s, e, rest in candidates:
         if rest and len(rest) <= 8 and _is_name(rest):
             if _SUFFIXES[text[s:e]][2]:
-                abbrev_counts[rest] += 1
+                # an abbreviation opening a clause (长治高新区召开…) names a zone on its own
+                at_boundary = text[r:s] == rest and (r == 0 or not _RUN_CHARS.match(text[r - 1]))
+                abbrev_counts[rest] += 2 if at_boundary else 1
             else:
                 known.add(rest)
     known |= {p for p, n in abbrev_counts.items() if n >= 2 and 2 <= len(p) <= 3}
@@ -173,7 +175,8 @@ def _same_zone(a: ZoneMention, b: ZoneMention) -> bool:
         return False
     if not a.prefix or not b.prefix:
         return False
-    return a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)
+    x, y = sorted((a.prefix, b.prefix), key=len)
+    return y.startswith(x) or y.endswith(x) and len(x) >= 2  # 左权 ~ 左权生态文化旅游, 武宿 ~ 太原武宿
 
 
 def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:

@@ -1,0 +1,69 @@
+import pytest
+
+from kaifaqu_llm._rules_entities import extract_organizations, extract_people
+
+
+def org_names(text, spans=()):
+    return [o.name for o in extract_organizations(text, spans)]
+
+
+def test_company_names_end_at_their_suffix_and_start_after_function_words():
+    text = "该企业与太原华润煤业有限公司、晋能控股装备制造集团签订协议，产品被北京某某科技股份有限公司采购。"
+    assert org_names(text) == ["太原华润煤业有限公司", "晋能控股装备制造集团", "北京某某科技股份有限公司"]
+
+
+def test_bank_branch_university_and_institute():
+    text = "高新区与中国建设银行太原分行、太原理工大学、山西省煤炭地质研究院开展合作。"
+    orgs = extract_organizations(text)
+    assert [(o.name, o.kind) for o in orgs] == [
+        ("中国建设银行太原分行", "银行"), ("太原理工大学", "高校"), ("山西省煤炭地质研究院", "科研机构"),
+    ]
+    assert all(o.evidence in text for o in orgs)
+
+
+def test_zone_name_before_a_company_is_not_part_of_it():
+    text = "在清徐经济开发区美锦氢能有限公司车间里"
+    zone_start = text.index("清徐")
+    assert org_names(text, ((zone_start, zone_start + len("清徐经济开发区")),)) == ["美锦氢能有限公司"]
+
+
+def test_short_company_forms_need_a_name_boundary():
+    text = "以华阳能源为龙头，发展新能源产业，推动生物制药、化学制药等产业，深化能源革命。"
+    assert org_names(text) == ["华阳能源"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["县政府办公室和管委会召开会议。", "各子公司要加强管理。", "降低区内银行机构风险。", "成立平台公司。"],
+)
+def test_government_bodies_and_generic_mentions_are_not_organizations(text):
+    assert org_names(text) == []
+
+
+def test_longer_name_wins_over_its_own_short_form():
+    text = "山西建龙钢铁有限公司投资建设。建龙钢铁有限公司表示。"
+    assert org_names(text) == ["山西建龙钢铁有限公司"]
+
+
+def test_role_then_name_then_speech_verb():
+    text = "“今年我们将加快建设。”孝义经济开发区党工委书记、管委会主任孙建国介绍说。"
+    people = extract_people(text)
+    assert [(p.name, p.title) for p in people] == [("孙建国", "孝义经济开发区党工委书记、管委会主任")]
+    assert people[0].evidence in text
+
+
+def test_names_listed_after_one_role_share_it():
+    text = "党工委副书记王海、管委会副主任李明、周强出席会议。"
+    people = extract_people(text)
+    assert [(p.name, p.title) for p in people] == [("王海", "党工委副书记"), ("李明", "管委会副主任"),
+                                                   ("周强", "管委会副主任")]
+
+
+def test_two_character_names_and_business_roles():
+    text = "公司董事长冯勇表示，总经理钱多多带队参加。"
+    assert [p.name for p in extract_people(text)] == ["冯勇", "钱多多"]
+
+
+def test_bylines_and_unnamed_roles_are_not_people():
+    text = "记者王波 通讯员张伦报道。项目负责人介绍，局长孙立说。"
+    assert [p.name for p in extract_people(text, authors=("孙立",))] == []

@@ -1,0 +1,75 @@
+import pytest
+
+from kaifaqu_llm._rules_indicators import extract_indicators
+
+
+def only(text, **kw):
+    found = extract_indicators(text, **kw)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_money_with_period_change_and_name_before_the_number():
+    text = "2023年前三季度，全区规模以上工业增加值完成86.5亿元，同比增长12.3%。"
+    ind = only(text)
+    assert (ind.value, ind.unit) == (86.5, "亿元")
+    assert ind.name == "规模以上工业增加值"
+    assert ind.period == "2023年前三季度"
+    assert ind.change == "同比增长12.3%"
+    assert ind.evidence in text and "86.5亿元" in ind.evidence and "12.3%" in ind.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit", "approx"),
+    [
+        ("园区已入驻企业30余家。", 30, "余家", "余"),
+        ("每年吸纳就业1.5万余人。", 1.5, "万余人", "余"),
+        ("共引进高层次人才近200人。", 200, "人", "近"),
+        ("建成标准化厂房约12万平方米。", 12, "万平方米", "约"),
+        ("光伏组件产能达到5GW。", 5, "GW", None),
+        ("新增耕地三百亩。", 300, "亩", None),
+    ],
+)
+def test_number_unit_grammar(text, value, unit, approx):
+    ind = only(text)
+    assert (ind.value, ind.unit, ind.approx) == (value, unit, approx)
+    assert ind.evidence in text
+
+
+def test_counted_things_take_the_noun_after_the_number():
+    found = extract_indicators("今年以来，新引进28家企业和6个研发平台。")
+    assert [(i.value, i.unit, i.name) for i in found] == [(28, "家", "企业"), (6, "个", "研发平台")]
+    assert all(i.period == "今年以来" for i in found)
+
+
+def test_enumeration_gives_each_figure_its_own_name():
+    found = extract_indicators("现有省级重点实验室2家、博士工作站3个。")
+    assert [(i.name, i.value) for i in found] == [("省级重点实验室", 2), ("博士工作站", 3)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["第3期培训班开班。", "10号楼已封顶。", "道路宽15米。", "用时2个多月完成。", "会议于2024年5月召开。",
+     "一是抓好项目。"],
+)
+def test_ordinals_dimensions_dates_and_durations_are_not_indicators(text):
+    assert extract_indicators(text) == []
+
+
+def test_project_investment_is_left_to_the_project():
+    text = "该项目总投资15亿元，年产值20亿元。"
+    found = extract_indicators(text)
+    assert [(i.name, i.value, i.unit) for i in found] == [("年产值", 20, "亿元")]
+
+
+def test_ranking_becomes_a_first_place():
+    text = "上半年，地区生产总值增速排全省第一。"
+    found = [i for i in extract_indicators(text) if i.unit == "名"]
+    assert len(found) == 1
+    assert found[0].value == 1 and "排名" in found[0].name and found[0].evidence in text
+
+
+def test_subject_is_stripped_from_the_name_and_kept_as_subject():
+    ind = only("朔州经济开发区固定资产投资增长迅速，朔州经济开发区税收收入达3.2亿元。",
+               subject="朔州经济开发区", subjects=("朔州经济开发区",))
+    assert ind.subject == "朔州经济开发区" and ind.name == "税收收入"

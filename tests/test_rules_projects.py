@@ -1,0 +1,56 @@
+from kaifaqu_llm._rules_projects import extract_events, extract_projects
+from kaifaqu_llm._schema import Organization
+
+
+def project_names(text):
+    return [p.name for p in extract_projects(text)]
+
+
+def test_project_with_investment_status_and_company():
+    text = "总投资8.5亿元的晋南钢铁集团有限公司智能化改造项目已于上月开工建设。"
+    org = Organization(name="晋南钢铁集团有限公司", evidence=text)
+    projects = extract_projects(text, [org])
+    assert len(projects) == 1
+    project = projects[0]
+    assert project.name == "晋南钢铁集团有限公司智能化改造项目"
+    assert project.investment == "8.5亿元"
+    assert project.status == "开工"
+    assert project.company == "晋南钢铁集团有限公司"
+    assert project.evidence in text
+
+
+def test_governing_verb_is_not_part_of_the_name():
+    assert project_names("加快推进年产5万吨碳纤维项目建设。") == ["年产5万吨碳纤维项目"]
+
+
+def test_lists_sharing_the_head_word():
+    assert project_names("启动古城墙修缮、文庙修复项目。") == ["文庙修复项目", "古城墙修缮项目"]
+    assert project_names("建设温泉酒店、民俗博物馆、滑雪场等项目。") == ["温泉酒店", "民俗博物馆", "滑雪场"]
+    assert project_names("推进华润、国电两大光伏项目。") == ["华润光伏项目", "国电光伏项目"]
+
+
+def test_generic_mentions_are_not_projects():
+    text = "筛选一批重点项目，做好该项目服务，推动项目落地，持续推进好项目签约。"
+    assert project_names(text) == []
+
+
+def test_dated_events_with_what_happened():
+    text = "5月18日下午，介休经济技术开发区与太原理工大学签署战略合作协议。"
+    events = extract_events(text)
+    assert [(e.date, e.what) for e in events] == [("5月18日下午", "介休经济技术开发区与太原理工大学签署战略合作协议")]
+    assert events[0].evidence in text
+
+
+def test_founding_dates_take_what_comes_before():
+    events = extract_events("据了解，山西某某新材料有限公司成立于2022年8月，主要生产新型建材。")
+    assert [(e.date, e.what) for e in events] == [("2022年8月", "山西某某新材料有限公司成立")]
+
+
+def test_coarse_dates_need_an_event_verb():
+    assert extract_events("2023年，全区实现营业收入50亿元。") == []
+    assert [e.date for e in extract_events("2023年，园区获批省级化工园区。")] == ["2023年"]
+
+
+def test_day_ranges():
+    events = extract_events("去年10月24日至25日，考察团赴西安对接高校。")
+    assert events[0].date == "去年10月24日至25日"

@@ -1,0 +1,66 @@
+from kaifaqu_llm._rules_zones import extract_zones, find_zone_mentions
+
+
+def names(text, known=None):
+    return [m.text for m in find_zone_mentions(text, known)]
+
+
+def test_full_and_short_forms_are_one_zone_with_the_full_form_canonical():
+    text = "近年来，平遥经济技术开发区持续优化营商环境。今年以来，平遥经开区新签约项目12个。"
+    zones = extract_zones(text)
+    assert len(zones) == 1
+    zone = zones[0]
+    assert zone.mention == "平遥经济技术开发区" or zone.mention == "平遥经开区"
+    assert zone.canonical == "平遥经济技术开发区"
+    assert zone.type == "经济技术开发区"
+    assert zone.primary is True
+    assert zone.evidence in text
+
+
+def test_name_is_cut_out_of_running_text_with_a_learnt_prefix():
+    text = "榆次高新技术产业开发区位于晋中。走进榆次高新区，一派繁忙。企业落户在榆次高新区。"
+    assert names(text) == ["榆次高新技术产业开发区", "榆次高新区", "榆次高新区"]
+
+
+def test_verbs_and_designations_are_not_zone_names():
+    text = "全力推动开发区高质量发展，获批省级生态文化旅游示范区，充分发挥园区作用。"
+    assert all(m.prefix == "" for m in find_zone_mentions(text))
+    assert extract_zones(text) == []
+
+
+def test_zone_in_header_is_primary_and_others_are_mentioned_in_passing():
+    text = "近日，阳泉经济技术开发区考察团来到孝义经济开发区，双方就合作进行交流。孝义经济开发区介绍了经验。"
+    zones = extract_zones(text, headers=("阳泉经济技术开发区",))
+    by_name = {z.canonical: z for z in zones}
+    assert by_name["阳泉经济技术开发区"].primary is True
+    assert by_name["孝义经济开发区"].primary is False
+
+
+def test_most_mentioned_zone_is_primary_without_header():
+    text = "太原武宿综合保税区外贸增长。武宿综合保税区进出口额创新高，忻州经济开发区也有增长。"
+    primary = [z for z in extract_zones(text) if z.primary]
+    assert [z.canonical for z in primary] == ["太原武宿综合保税区"]
+    assert primary[0].mention == "武宿综合保税区" and primary[0].type == "综合保税区"
+
+
+def test_park_named_inside_a_zone():
+    text = "项目位于介休经济技术开发区新材料产业园内。"
+    mentions = names(text)
+    assert mentions == ["介休经济技术开发区", "新材料产业园"]
+
+
+def test_bare_abbreviation_joins_the_named_zone():
+    text = "长治高新区召开大会。会上，高新区负责人作了报告。"
+    zones = extract_zones(text)
+    assert len(zones) == 1 and zones[0].mention == "长治高新区"
+
+
+def test_bare_reform_zone_stands_alone():
+    zones = extract_zones("综改区新能源招商中心组织了签约大会。")
+    assert [z.mention for z in zones] == ["综改区"]
+    assert zones[0].type == "综合改革示范区"
+
+
+def test_header_only_zone_keeps_the_header_as_evidence():
+    zones = extract_zones("会议强调，要狠抓项目建设。", headers=("清徐经济开发区",))
+    assert zones[0].canonical == "清徐经济开发区" and zones[0].evidence == "清徐经济开发区"
