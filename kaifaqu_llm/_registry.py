@@ -15,6 +15,7 @@ Articles naming no zone go to an ``unassigned`` bucket, reported, not dropped.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -106,15 +107,17 @@ def _fold(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
-def _strip_place(stem: str, places: Iterable[str]) -> str:
+_PROVINCE_PREFIXES = tuple(sorted({p + t for p in _PROVINCES for t in _PROVINCE_TAILS}, key=len, reverse=True))
+
+
+def _strip_place(stem: str, places: tuple[str, ...]) -> str:
     """Drop leading level / province / city words while what remains is still a name (≥ 2 chars)."""
     stem = _LEVEL_PREFIX.sub("", stem) or stem
+    known = tuple(sorted({p + t for p in places if p for t in ("市", "省", "")}, key=len, reverse=True))
     changed = True
     while changed:
         changed = False
-        candidates = [p + t for p in _PROVINCES for t in _PROVINCE_TAILS]
-        candidates += [p + t for p in places if p for t in ("市", "省", "")]
-        for prefix in sorted(set(candidates), key=len, reverse=True):
+        for prefix in known + _PROVINCE_PREFIXES:
             if stem.startswith(prefix) and len(stem) - len(prefix) >= 2:
                 stem, changed = stem[len(prefix):], True
                 break
@@ -132,7 +135,11 @@ def zone_name(name: str, places: Iterable[str] = ()) -> ZoneName:
     stripped like 山西省 or 运城市 are, as long as a stem of two or more
     characters remains (山西综改区 keeps 山西: nothing would be left otherwise).
     """
-    folded = _fold(name)
+    return _zone_name(_fold(name), tuple(p for p in places if p))
+
+
+@functools.lru_cache(maxsize=65536)
+def _zone_name(folded: str, places: tuple[str, ...]) -> ZoneName:
     for suffix, types in _SUFFIXES:
         if folded.endswith(suffix):
             return ZoneName(_strip_place(folded[: -len(suffix)], places), types)
@@ -301,18 +308,18 @@ def build_registry(records: Iterable[dict]) -> list[dict]:
         return None if zone_id is None else zones.setdefault(zone_id, _new_zone(zone_id))
 
     merged: dict[tuple, dict] = {}
+    seen: dict[tuple, dict] = {}
     for record in records:
         article = {"source": record.get("source"), "article_index": record.get("article_index")}
         mentioned = [z for z in record.get("zones") or [] if zone_of(z) is not None]
         for mention in mentioned:
             target = zone_of(mention)
             target["mentions"].append({**mention, **_provenance(record, mention)})
-            entry = next((s for s in target["sources"] if s["source"] == article["source"]
-                          and s["article_index"] == article["article_index"]), None)
-            if entry is None:
-                target["sources"].append({**article, "primary": bool(mention.get("primary"))})
-            else:
-                entry["primary"] = entry["primary"] or bool(mention.get("primary"))
+            slot = (target["zone_id"], article["source"], article["article_index"])
+            if slot not in seen:
+                seen[slot] = {**article, "primary": False}
+                target["sources"].append(seen[slot])
+            seen[slot]["primary"] = seen[slot]["primary"] or bool(mention.get("primary"))
         owners = {id(z): z for z in map(zone_of, _primary_zones(mentioned))}.values() or [unassigned]
         if not mentioned:
             unassigned["sources"].append({**article, "primary": False})

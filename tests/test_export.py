@@ -112,6 +112,9 @@ def test_rerun_replaces_files_and_leaves_no_temp_files(tmp_path, records, regist
     assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,)
     db.close()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "kaifaqu.sqlite").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_crash_mid_write_keeps_the_old_files(tmp_path, records, registry, monkeypatch):
