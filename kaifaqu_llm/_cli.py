@@ -78,9 +78,9 @@ def _cmd_segment(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         print("\n\n".join(_segment_table(page, articles) for page, articles in results))
-    for page, articles in results:
-        if not articles:
-            _print_err(f"{page.path or page.source}: no text (empty page, no articles)")
+    for page, _articles in results:
+        if not page.text.strip():
+            _print_err(f"{page.path or page.source}: blank page (no articles)")
     return EXIT_FAILED if errors else EXIT_OK
 
 

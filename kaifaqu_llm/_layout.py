@@ -218,18 +218,26 @@ _ZONE_SUFFIX = re.compile(
     r"综保区|保税区|工业园区|产业园区|园区|新区|合作区|试验区|产业园|工业园)$")
 
 
+# Words of slogans and headlines ("建设一流园区", "打造全国示范区"), not of zone names.
+_SLOGAN = re.compile(r"的|建设|打造|推进|一流|争创|创建|加快|全力|助力|赋能|引领|聚力|共建|走进|迈向|奋力|做强|做大|"
+                     r"提升|高质量|现代化|全国|全省|我省|我市|首个|成为|创新型|样板|标杆")
+
+
 def is_zone_name(text: str) -> bool:
-    """Return True when ``text`` is nothing but a development-zone name (2–12 characters + a zone suffix)."""
+    """Return True when ``text`` is nothing but a development-zone name: a place (2–12 characters,
+    no slogan words) followed by a zone suffix (经济技术开发区, 高新区, 示范区, 园区 …)."""
     if len(text) > 22 or not _CJK.fullmatch(text.replace("（", "").replace("）", "")):
         return False
     m = _ZONE_SUFFIX.search(text)
-    return bool(m) and 2 <= m.start() <= 12
+    return bool(m) and 2 <= m.start() <= 12 and not _SLOGAN.search(text[:m.start()])
 
 
 def split_zone_prefix(text: str) -> tuple[str, str] | None:
     """Return ``(zone, rest)`` for a headline that starts with a zone name and a space."""
     parts = text.split(None, 1)
-    if len(parts) == 2 and is_zone_name(parts[0]) and len(parts[0]) >= 4 and is_head_like(parts[1]):
+    # two phrases of equal length are a parallel headline ("建设一流园区 打造开放高地"), not zone + title
+    if len(parts) == 2 and is_zone_name(parts[0]) and len(parts[0]) >= 4 and is_head_like(parts[1]) \
+            and len(parts[0]) != len(parts[1]):
         return parts[0], parts[1].strip()
     return None
 
