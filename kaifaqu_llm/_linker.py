@@ -21,7 +21,7 @@ from typing import Any
 
 from ._catalog import Catalog, CatalogEntry, city_of
 
-__all__ = ["ParsedZone", "ZoneLink", "parse_zone_name", "link_zone", "annotate_zones", "MIN_SCORE", "MARGIN"]
+__all__ = ["ParsedZone", "ZoneLink", "parse_zone_name", "link_zone", "annotate_zones", "ALIASES", "MIN_SCORE", "MARGIN"]
 
 MIN_SCORE = 0.6  # below this a candidate is not a link
 MARGIN = 0.1  # a best candidate closer than this to the runner-up is ambiguous
@@ -106,19 +106,23 @@ class _Places:
     """Prefecture and county names known from a catalog, to split 运城盐湖 into 运城 + 盐湖."""
 
     def __init__(self, entries: tuple[CatalogEntry, ...] = ()) -> None:
-        self.prefectures = sorted({c for e in entries if (c := city_of(e.prefecture))}, key=len, reverse=True)
+        self.prefectures = {c for e in entries if (c := city_of(e.prefecture))}
         self.counties: dict[str, str] = {}
         for entry in entries:
             county = entry.county or ""
             if len(county) >= 3 and county[-1] in "区县旗":
                 self.counties.setdefault(county, county[:-1])
-        self.county_stems = sorted({c[:-1] for e in entries if len(c := e.county or "") >= 3}, key=len, reverse=True)
+        self.county_stems = {c[:-1] for e in entries if len(c := e.county or "") >= 3}
+
+    def prefecture_of(self, stem: str) -> str | None:
+        """Return the longest known prefecture ``stem`` starts with, or None."""
+        return next((stem[:k] for k in range(len(stem), 1, -1) if stem[:k] in self.prefectures), None)
 
     def local(self, place: str | None) -> str | None:
         """Return ``place`` without a leading county name (汾阳杏花村 → 杏花村), or None."""
-        for county in self.county_stems if place else ():
-            if place.startswith(county) and len(place) - len(county) >= 2:
-                return place[len(county):]
+        for k in range(len(place or "") - 2, 1, -1):
+            if place[:k] in self.county_stems:
+                return place[k:]
         return None
 
 
@@ -170,12 +174,12 @@ def parse_zone_name(name: str, places: _Places | None = None) -> ParsedZone:
 
 
 def _split_prefecture(stem: str, places: _Places | None) -> tuple[str | None, str]:
-    for prefecture in places.prefectures if places else ():
-        if stem.startswith(prefecture):
-            rest = stem[len(prefecture):].removeprefix("市")
-            if len(rest) == 1:  # 天津港: one character is no place of its own
-                return None, stem
-            return prefecture, rest or prefecture
+    prefecture = places.prefecture_of(stem) if places else None
+    if prefecture:
+        rest = stem[len(prefecture):].removeprefix("市")
+        if len(rest) == 1:  # 天津港: one character is no place of its own
+            return None, stem
+        return prefecture, rest or prefecture
     if stem.endswith("市") and len(stem) >= 3:
         return stem[:-1], stem[:-1]
     generic = _GENERIC_CITY.match(stem)

@@ -64,6 +64,14 @@ def test_empty_level_body_and_type_are_filled_from_code_and_name(tmp_path):
     assert user.level is None and user.type == "高新技术产业开发区"
 
 
+def test_excel_style_file_with_bom_crlf_extra_columns_and_comments_reads(tmp_path):
+    text = "\ufeff" + HEADER + ",备注\r\n# a comment\r\n\r\n G141061 , 晋城经济技术开发区 ,山西省,晋城市,,,,,2013年3月,400,,x\r\n"
+    path = tmp_path / "excel.csv"
+    path.write_bytes(text.encode("utf-8"))
+    (entry,) = read_catalog_file(path)
+    assert (entry.code, entry.official_name, entry.approval_date, entry.line) == ("G141061", "晋城经济技术开发区", "2013-03", 4)
+
+
 def test_write_then_read_round_trips(tmp_path):
     entries = read_catalog_file(TEST_CATALOG)
     out = tmp_path / "copy.csv"
