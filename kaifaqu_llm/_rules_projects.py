@@ -28,6 +28,7 @@ _PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "
                  "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
                  "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
                  "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的")
+_PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
 _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
                   "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
                   "一期", "二期", "三期", "续建", "新建", "谋划", "入库", "省级", "市级", "民生", "工业", "好", "大",
@@ -35,6 +36,7 @@ _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "�
                   "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施",
                   "企业", "上下游", "对接", "当前", "负责", "包联", "工作组", "现场", "双方", "厂区", "服务",
                   "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省")
+_GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
@@ -42,9 +44,9 @@ _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|
 _CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
 
 DATE = re.compile(
-    r"(?P<day>(?:(?:去年|今年|前年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?(?:上午|下午|晚上|晚)?)"
+    r"(?=[去今前12\d])(?:(?P<day>(?:(?:去年|今年|前年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?(?:上午|下午|晚上|晚)?)"
     r"|(?P<month>(?:去年|今年|前年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
-    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
+    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度])))"
 )
 _EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
                          "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
@@ -56,7 +58,7 @@ def _project_start(text: str, end: int, floor: int) -> int:
     while i > floor and _PROJECT_RUN.match(text[i - 1]):
         i -= 1
     rest = text[i:end]
-    for word in sorted(_PROJECT_LEAD, key=len, reverse=True):
+    for word in _PROJECT_LEAD_LONGEST:
         k = rest.rfind(word)
         if k >= 0 and k + len(word) <= len(rest) - 2 and not (word in "和及与" and k > 0):
             i += k + len(word)
@@ -66,7 +68,7 @@ def _project_start(text: str, end: int, floor: int) -> int:
 
 def _specific(name: str) -> bool:
     rest = name
-    for word in sorted(_GENERIC_WORDS, key=len, reverse=True):
+    for word in _GENERIC_LONGEST:
         rest = rest.replace(word, "")
     rest = re.sub(r"[\d“”\"()（）]", "", rest)
     return len(rest) >= 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "Sentences",
@@ -38,13 +39,7 @@ class Sentences:
     @classmethod
     def of(cls, text: str) -> "Sentences":
         """Return the sentences of ``text`` (split at 。！？；, line ends; end punctuation kept)."""
-        spans, start = [], 0
-        for m in _SENTENCE_END.finditer(text):
-            end = m.end() if text[m.start()] != "\n" else m.start()
-            _add_span(text, spans, start, end)
-            start = m.end()
-        _add_span(text, spans, start, len(text))
-        return cls(text, tuple(spans), tuple(s for s, _ in spans))
+        return _sentences_of(text)
 
     def around(self, pos: int) -> tuple[int, int]:
         """Return the ``(start, end)`` of the sentence holding offset ``pos``."""
@@ -56,6 +51,18 @@ class Sentences:
     def index(self, pos: int) -> int:
         """Return the number of the sentence holding offset ``pos``."""
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
+
+
+@lru_cache(maxsize=16)  # every extractor of one article asks for the same text
+def _sentences_of(text: str) -> Sentences:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.end() if text[m.start()] != "\n" else m.start()
+        _add_span(text, spans, start, end)
+        start = m.end()
+    _add_span(text, spans, start, len(text))
+    return Sentences(text, tuple(spans), tuple(s for s, _ in spans))
 
 
 def _add_span(text: str, spans: list, start: int, end: int) -> None:

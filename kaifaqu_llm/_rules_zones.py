@@ -107,8 +107,8 @@ def _raw_candidates(text: str) -> list[tuple[int, int, int, bool]]:
 
 def _strip_lead(raw: str) -> str:
     """Cut a run of text before a suffix down to what can be a name (after the last function word)."""
-    cut = max((i + 1 for i, ch in enumerate(raw) if ch in _FUNCTION_CHARS), default=0)
-    rest = raw[cut:]
+    last = _LAST_FUNCTION.search(raw)
+    rest = raw[last.start() + 1:] if last else raw
     for _ in range(3):
         word = next((w for w in _LEAD_WORDS if rest.startswith(w)), None)
         if word is None:
@@ -117,6 +117,7 @@ def _strip_lead(raw: str) -> str:
     return rest
 
 
+_LAST_FUNCTION = re.compile(f"[{''.join(sorted(_FUNCTION_CHARS))}](?=[^{''.join(sorted(_FUNCTION_CHARS))}]*$)")
 _COUNTED = re.compile("^[一二三四五六七八九十两几多]+[大个家类]")
 
 
