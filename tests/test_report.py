@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -9,6 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kaifaqu_llm._cli import main
 from kaifaqu_llm._output import read_profiles
@@ -271,3 +274,33 @@ def test_browser_real_output_screenshot(seeds_out):
     assert len(parsed.text) > 100
     shot = browser.screenshot(report.as_uri(), ARTIFACTS / "report-seeds.png", size=(1280, 2400))
     print(f"report screenshot: {shot}")
+
+
+# --- the highlighter on arbitrary overlapping spans ---------------------------------
+
+@st.composite
+def _text_and_spans(draw):
+    text = draw(st.text(alphabet="开发区<>&\"'\n 12", min_size=1, max_size=40))
+    base = draw(st.integers(0, 1000))
+    spans = []
+    for number in range(draw(st.integers(0, 8))):
+        start = draw(st.integers(0, len(text) - 1))
+        end = draw(st.integers(start + 1, len(text)))
+        category = draw(st.sampled_from(CATEGORIES))
+        spans.append(_Span(base + start, base + end, f"f{number}", category, "<label>"))
+    return text, base, spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(_text_and_spans())
+def test_highlight_keeps_text_and_every_span_exactly(case):
+    text, base, spans = case
+    rendered = highlight(text, base, spans)
+    parsed = _Marks()
+    parsed.feed(rendered)
+    parsed.close()
+    assert parsed.open == []  # balanced tags
+    for span in spans:
+        assert parsed.text[span.fact_id] == text[span.start - base: span.end - base]
+    assert parsed.tags.get("mark", 0) >= len(spans)
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)) == text
