@@ -177,3 +177,26 @@ def test_cli_zones_missing_folder_is_one_line(tmp_path, capsys):
     assert main(["zones", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(tmp_path) in err
+
+
+def test_sparse_records_do_not_break_registry_or_exports(tmp_path):
+    import sqlite3
+
+    from kaifaqu_llm._export import write_csv, write_sqlite
+
+    records = [
+        {"source": "a.txt", "article_index": 0, "zones": None, "indicators": None},
+        {"source": "a.txt", "article_index": 1, "zones": [{"mention": "", "canonical": None}],
+         "people": [{"name": "王五"}]},  # no evidence, no offsets
+        {"source": "b.txt", "article_index": 0, "error": "ResponseError: no valid profile",
+         "zones": [{"mention": "综保区", "primary": True}]},  # bare abbreviation with no full zone to join
+    ]
+    registry = build_registry(records)
+    assert [z["canonical"] for z in registry] == ["综保区", None]
+    assert registry[-1]["zone_id"] == UNASSIGNED
+    assert [(s["source"], s["article_index"]) for s in registry[-1]["sources"]] == [("a.txt", 0), ("a.txt", 1)]
+    assert registry[-1]["people"][0]["start"] is None
+    write_csv(tmp_path, records, registry)
+    db = sqlite3.connect(write_sqlite(tmp_path, records, registry))
+    assert db.execute("SELECT name, zone_id, evidence FROM people").fetchall() == [("王五", None, None)]
+    assert db.execute("SELECT error FROM articles WHERE source = 'b.txt'").fetchone() == ("ResponseError: no valid profile",)

@@ -165,6 +165,15 @@ def test_catalog_columns_appear_when_zones_are_linked():
     assert "目录代码" not in render_report(records, _pages(), build_registry(records))
 
 
+def test_sparse_records_render():
+    records = [{"source": "a.txt", "article_index": 0, "zones": None, "title": None},
+               {"source": "a.txt", "article_index": 1, "people": [{"name": "王五", "grounded": True, "start": 3}],
+                "error": "ResponseError: <no profile>"}]
+    page = render_report(records, {"a.txt": "短文"}, None)
+    assert "王五" in page and "&lt;no profile&gt;" in page
+    assert 'data-status="ungrounded"' in page  # grounded without an end offset cannot be placed
+
+
 def test_cli_report_writes_the_file(tmp_path, capsys):
     target = tmp_path / "r.html"
     assert main(["report", str(FIXTURE), "-o", str(target)]) == 0
