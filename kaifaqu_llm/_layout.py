@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "Line", "split_lines", "md_heading", "parse_byline", "runon_byline", "lead_authors",
-    "marker_from", "marker_to", "is_zone_name", "split_zone_prefix", "split_inline_subtitle",
-    "is_head_like", "is_dateline", "ends_sentence", "first_clause_len", "HEAD", "ZONE", "SUB",
+    "marker_from", "marker_to", "end_mark", "is_zone_name", "split_zone_prefix", "split_inline_subtitle",
+    "is_head_like", "is_dateline", "has_cjk", "ends_sentence", "first_clause_len", "HEAD", "ZONE", "SUB",
     "BYLINE", "FROM", "TO", "BODY", "classify",
 ]
 
@@ -81,7 +81,9 @@ _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫"
 _ROLES = ("本报记者", "本刊记者", "特约记者", "见习记者", "实习记者", "记者", "特约通讯员", "通讯员", "实习生",
           "作者", "文/", "文／", "图/", "图／", "摄影", "撰稿")
 _ANONYMOUS = ("佚名",)
+_CREDIT_WORDS = ("摄", "报道", "摄影", "文", "图", "文图", "图文")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
+_ANY_CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAME_SEPARATORS = re.compile(r"[\s、，,/／·]+")
 # Characters that typically open a clause: a name glued to the text after it ends before one.
 _OPENERS = set("为在于近今日据从自随以对将把由向经截当按根围本该这此是一二三四五六七八九十已正共")
@@ -119,7 +121,7 @@ def parse_byline(text: str) -> tuple[str, ...] | None:
         if not token:
             continue
         token = _strip_role(token)
-        if not token:
+        if not token or token in _CREDIT_WORDS:
             continue
         if token.endswith("摄") and _is_name(token[:-1]):
             token = token[:-1]
@@ -163,6 +165,8 @@ def lead_authors(text: str) -> tuple[str, ...]:
     if not match:
         return ()
     s, pos, names = text[:120], match.end(), []
+    while pos < len(s) and (s[pos].isspace() or s[pos] in "（("):   # 本报讯（记者 王波）
+        pos += 1
     while pos < len(s):
         while pos < len(s) and s[pos].isspace():
             pos += 1
@@ -177,7 +181,8 @@ def lead_authors(text: str) -> tuple[str, ...]:
         if not run:
             break
         word = run.group()
-        if len(word) <= 3 and _is_name(word):
+        followed_by_space = run.end() < len(s) and s[run.end()].isspace()
+        if len(word) <= 3 and _is_name(word) and (role or followed_by_space):
             names.append(word)
             pos = run.end()
             continue
@@ -203,6 +208,15 @@ def marker_from(text: str) -> tuple[str, int] | None:
     if m and m.group(1) in ("上接", "接上"):
         return re.sub(r"\s+", "", m.group(2)), m.end()
     return None
+
+
+_END_MARK = re.compile(r"[（(]\s*完\s*[)）]\s*$")
+
+
+def end_mark(text: str) -> int | None:
+    """Return where a closing (完) mark starts in ``text``, or None."""
+    m = _END_MARK.search(text[-12:])
+    return len(text) - len(text[-12:]) + m.start() if m else None
 
 
 def marker_to(text: str) -> tuple[str, int] | None:
@@ -259,7 +273,10 @@ _MD = re.compile(r"^(#{1,6})\s*")
 def md_heading(text: str) -> tuple[int, str]:
     """Return ``(level, rest)``: the markdown heading level (0 for none) and the line without the #s."""
     m = _MD.match(text)
-    return (len(m.group(1)), text[m.end():].strip()) if m else (0, text)
+    level, rest = (len(m.group(1)), text[m.end():].strip()) if m else (0, text)
+    if len(rest) > 4 and rest.startswith("**") and rest.endswith("**"):
+        rest = rest[2:-2].strip()
+    return level, rest
 
 
 _OPEN_Q, _CLOSE_Q = "“‘《「『（(", "”’》」』）)"
@@ -285,6 +302,11 @@ def is_head_like(text: str) -> bool:
 
 
 _DATELINE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:讯|报|刊|社|网)(?=\s|记者|通讯员)|^[\u4e00-\u9fff]{1,10}讯")
+
+
+def has_cjk(text: str) -> bool:
+    """Return True when ``text`` holds at least one Chinese character."""
+    return bool(_ANY_CJK.search(text))
 
 
 def is_dateline(text: str) -> bool:

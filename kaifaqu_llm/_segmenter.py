@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from ._document import Article, Page
 from ._gold import squash
 from ._layout import (
-    BODY, BYLINE, FROM, HEAD, SUB, TO, ZONE, Line, classify, ends_sentence, first_clause_len,
-    is_dateline, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline,
+    BODY, BYLINE, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence, first_clause_len,
+    has_cjk, is_dateline, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline,
     split_inline_subtitle, split_lines, split_zone_prefix,
 )
 
@@ -139,6 +139,23 @@ def _is_strong(lines: list[Line], kinds: list[str], i: int, j: int) -> bool:
     return is_dateline(lines[j].text)
 
 
+def _ends_article(lines: list[Line], kinds: list[str], i: int) -> bool:
+    """Return True when the byline-shaped line ``i`` closes an article. A lone unbracketed name
+    followed by body text may be a short section head (金融篇); it closes an article only when a
+    strong headline follows within a lead's distance (the body is then the next article's lead)."""
+    text = lines[i].text
+    names = parse_byline(text)
+    if names is None or len(names) != 1 or text[0] in "（(" or i + 1 >= len(lines) or kinds[i + 1] != BODY:
+        return True
+    for x in range(i + 1, min(len(lines), i + 2 + _MAX_LEAD_LINES)):
+        if kinds[x] in (HEAD, ZONE):
+            j = _header_block(lines, kinds, x)
+            return j is not None and _is_strong(lines, kinds, x, j)
+        if kinds[x] != BODY:
+            return False
+    return False
+
+
 def _apply_header(draft: _Draft, lines: list[Line], kinds: list[str], i: int, j: int) -> None:
     heads = [x for x in range(i, j) if kinds[x] == HEAD]
     md = [(md_heading(lines[x].text)[0], x) for x in heads if md_heading(lines[x].text)[0]]
@@ -170,7 +187,7 @@ def _apply_header(draft: _Draft, lines: list[Line], kinds: list[str], i: int, j:
 def _join(prev: tuple[Line, int, int, str], nxt: tuple[Line, int, int, str]) -> str:
     """Return the separator between two body pieces: "" to mend a broken sentence, else newline."""
     a, b = prev[0].text[prev[1]:prev[2]], nxt[0].text[nxt[1]:nxt[2]]
-    if ends_sentence(a) or prev[3] in (SUB, ZONE) or nxt[3] in (SUB, ZONE) or md_heading(a)[0]:
+    if ends_sentence(a) or prev[3] in (SUB, ZONE, BYLINE) or nxt[3] in (SUB, ZONE) or md_heading(a)[0]:
         return "\n"
     if split_inline_subtitle(a)[1] or split_inline_subtitle(b)[1]:
         return "\n"
@@ -237,7 +254,7 @@ def segment(page: Page) -> list[Article]:
                     _apply_header(cur, lines, kinds, i, j)
                     ended, i = False, j
                     continue
-        if kind == BYLINE and cur is not None:
+        if kind == BYLINE and cur is not None and _ends_article(lines, kinds, i):
             names = parse_byline(ln.text) or ()
             if not ended or end_at == i - 1:
                 cur.authors.extend(names)
@@ -245,6 +262,9 @@ def segment(page: Page) -> list[Article]:
                 ended, end_at = True, i
                 i += 1
                 continue
+        if (ended or cur is None) and len(ln.text) <= 20 and not has_cjk(ln.text):
+            i += 1      # page numbers, dates, rules between articles: not an article of their own
+            continue
         if ended or cur is None:
             cur = _Draft(ln, ln, after_end=cur is not None)
             drafts.append(cur)
@@ -253,6 +273,9 @@ def segment(page: Page) -> list[Article]:
         to = marker_to(ln.text)
         if to:
             cur.continues_to, cut, closes = to[0], to[1], True
+        done = end_mark(ln.text[:cut].rstrip())
+        if done is not None:
+            cut, closes = done, True
         runon = runon_byline(ln.text[:cut].rstrip())
         if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY):
             cur.authors.extend(runon[1])

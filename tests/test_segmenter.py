@@ -230,6 +230,31 @@ def test_synthetic_page_b_cr_only_fragment_and_lead():
     assert PAGE_B[ours[1].start:].startswith("雁门关下")
 
 
+PAGE_C = "\n".join([
+    "D2", "2025年3月14日 星期五", "",
+    "**高新区金融服务再上台阶**", "",
+    "本报讯（记者 宋佳 通讯员 钱坤）今年以来，长治高新区持续深化金融服务，累计为企业融资56亿元。", "",
+    "金融篇", "",
+    "高新区联合12家银行推出“科创贷”等专属产品，惠及企业230家，平均利率下降0.8个百分点。（完）", "",
+    "（上接第一版）", "",
+    "在项目建设上，开发区实行“周调度、月通报”制度，确保项目按期推进，全年计划完成投资95亿元。", "",
+    "人才篇", "",
+    "开发区出台人才新政12条，引进各类人才860名，其中博士36名。 曹阳", "",
+])
+
+
+def test_synthetic_page_c_bracketed_lead_reporters_and_name_shaped_heads():
+    ours = segment(page_from_text(PAGE_C, "c.txt"))
+    assert [(a.title, a.authors, a.continued_from) for a in ours] == [
+        ("高新区金融服务再上台阶", ("宋佳", "钱坤"), None),     # page furniture above is no article
+        (None, ("曹阳",), "第一版"),
+    ]
+    # "金融篇" looks like a name (金 is a surname) but sits between body paragraphs: a section head
+    assert ours[0].text.split("\n")[1] == "金融篇"
+    assert ours[0].text.endswith("0.8个百分点。")          # (完) closes the article and leaves the body
+    assert ours[1].text.endswith("博士36名。")
+
+
 # --- bad and odd input ------------------------------------------------------------------
 
 def test_empty_and_blank_pages_have_no_articles():
