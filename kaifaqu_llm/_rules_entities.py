@@ -25,7 +25,7 @@ _ORG_SUFFIXES = {
     "股份有限公司": "企业", "有限责任公司": "企业", "有限公司": "企业", "集团有限公司": "企业", "集团": "企业",
     "公司": "企业", "分行": "银行", "支行": "银行", "银行": "银行", "大学": "高校", "学院": "高校",
     "研究院": "科研机构", "研究所": "科研机构", "科学院": "科研机构", "设计院": "科研机构", "画院": "科研机构",
-    "实验室": "科研机构", "基金会": "其他", "协会": "其他", "商会": "其他", "医院": "其他",
+    "基金会": "其他", "协会": "其他", "商会": "其他", "医院": "其他",
 }
 # short company forms: a brand followed by its trade (亚宝药业, 晶科能源, 陕煤电力)
 _TRADE_SUFFIXES = ("光能", "药业", "能源", "电力", "科技", "化工", "煤业", "钢铁", "实业", "传媒", "风电", "股份", "控股",
@@ -33,11 +33,14 @@ _TRADE_SUFFIXES = ("光能", "药业", "能源", "电力", "科技", "化工", "
 _ORG_RE = re.compile("|".join(sorted(_ORG_SUFFIXES, key=len, reverse=True)))
 _TRADE_RE = re.compile("|".join(_TRADE_SUFFIXES))
 _NAME_RUN = re.compile(f"[{CJK}()（）A-Za-z]")
-_CUT_CHARS = set("在与和及被由对为是了把将向从让给跟等、并或据元亩至于以使到")
-_CUT_WORDS = ("包括", "其中", "引进", "依托", "邀请", "推动", "支持", "落户", "入驻", "签约", "联合", "携手",
+_CUT_CHARS = set("在与和及被由对为是了把将向从让给跟等、并或据元亩至于以使到的")
+_CUT_WORDS = ("设立", "建立", "组建", "新建", "包括", "其中", "引进", "依托", "邀请", "推动", "支持", "落户", "入驻", "签约", "联合", "携手",
               "组织", "带领", "对接", "吸引", "成立", "聘请", "通过", "还有", "作为", "位于", "龙头", "企业",
               "链主", "建设单位", "其", "该", "像", "如", "让", "协调", "近年来", "去年", "今年", "目前", "此外",
               "上游", "下游", "参建单位", "科学导报讯", "导报讯", "讯")
+_INNER_VERBS = ("前往", "来到", "走进", "参观", "考察", "调研", "标志着", "希望", "借助", "发挥", "加快", "走访",
+                "深入", "带领", "陪同", "采访了", "入驻", "落户", "签约", "引进", "依托", "推动", "支持", "举办",
+                "组织", "邀请", "服务", "助力", "帮助", "指导", "对接")
 _CUT_WORDS_LONGEST = sorted(_CUT_WORDS, key=len, reverse=True)
 _GOVERNMENT = ("管委会", "党工委", "政府", "委员会", "人大", "政协", "厅", "局", "办公室", "工委", "部")
 _GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家", "多家", "两家", "合资", "运营", "平台",
@@ -47,7 +50,8 @@ _GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家
                      "国家级", "省级", "市级", "重点实验", "技术", "工程", "研发", "化工", "能源", "新能源",
                      "光电", "电子", "电力", "钢铁", "焦化", "制药", "智造", "物流", "传统", "现代", "绿色", "综合",
                      "生物", "化学", "拓展", "主要", "区域", "深化", "货运", "医药", "新型", "清洁", "智能",
-                     "数字", "信息", "光伏", "储能", "进一步", "降低", "区内", "专业", "三甲", "甲等")
+                     "数字", "信息", "光伏", "储能", "进一步", "降低", "区内", "专业", "三甲", "甲等", "精细",
+                     "园区", "开发区", "招商", "它", "她", "他")
 _INDUSTRY_AFTER = ("产业", "行业", "领域", "企业", "项目", "技术", "装备", "设备", "产品", "材料", "基地", "园区",
                    "集群", "板块", "赛道", "链")
 # what may follow a short company form: punctuation, or a function word / verb, not more noun
@@ -64,6 +68,10 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
     for s, e in stops:  # a zone (or another name) right before: 盐湖高新区石药银湖制药有限公司
         if i <= s < end and e < end:
             i = max(i, e)
+    rest = text[i:end]
+    cut = max((rest.rfind(v) + len(v) for v in _INNER_VERBS if v in rest[:-1]), default=0)
+    if cut and end - (i + cut) >= 2:  # 一同前往山西中科蓝安…公司, 它标志着亚新科…公司
+        i += cut
     for _ in range(3):  # leading verbs and frames: 依托图远公司, 链主企业亚宝药业
         word = next((w for w in _CUT_WORDS_LONGEST if text.startswith(w, i) and i + len(w) < end - 1), None)
         if word is None:
@@ -106,6 +114,8 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if _NAME_RUN.match(before) and before not in _CUT_CHARS and not any(e == start for _, e in zone_spans):
             continue
         found.setdefault(text[start:m.end()], ("企业", start, m.end()))
+    for name, start, end in _framed_names(text):
+        found.setdefault(name, ("企业", start, end))
     names = sorted(found)
     out = []
     for name, (kind, start, end) in sorted(found.items(), key=lambda kv: kv[1][1]):
@@ -117,7 +127,46 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
     return out
 
 
+_COUNTED = re.compile(r"^(?:\d+|[一两二三四五六七八九十几多]+)[个家所座批]")
+
+
+# a list closed by 等企业 / 等高校院所 names organizations; so does 以X为龙头
+_LIST_FRAME = re.compile(f"等(?:\\d+家)?[{CJK}]{{0,6}}?(?:企业|公司|院校|高校院所|高校|科研院所|院所|科研机构|金融机构|"
+                         "银行机构|银行|创新平台|集团|媒体|管理团队)(?!项目)")
+_LEAD_FRAME = re.compile(f"以([{CJK}()（）]{{2,12}}?)为(?:龙头|依托)")
+_NOT_AN_ORG_END = ("产业", "中心", "平台", "基地", "资源", "优势", "产品", "行业", "园区", "项目", "技术", "业")
+
+
+def _framed_names(text: str) -> list[tuple[str, int, int]]:
+    """Return ``(name, start, end)`` of organizations named by the frame around them, not their suffix."""
+    out = []
+    for m in _LIST_FRAME.finditer(text):
+        if any(w in m.group() for w in ("上下游", "配套", "相关")):  # 正极、隔膜等上下游企业: products
+            continue
+        c_start = clause_start(text, m.start(), max(0, m.start() - 80))
+        pos = c_start
+        items = text[c_start:m.start()].split("、")
+        if len(items) < 2:  # one item is as likely a thing (厂房等企业) as a name
+            continue
+        for item in items:
+            start = _left_edge(text, pos + len(item), pos, ())
+            name = text[start:pos + len(item)]
+            if 2 <= len(name) <= 12 and _NAME_RUN.match(name[0]) and not name.startswith(_GENERIC_PREFIXES) \
+                    and not name.endswith(_NOT_AN_ORG_END):
+                out.append((name, start, pos + len(item)))
+            pos += len(item) + 1
+    for m in _LEAD_FRAME.finditer(text):
+        name = m.group(1)
+        if m.group().endswith("依托") and name.endswith(_NOT_AN_ORG_END):
+            continue
+        if not name.startswith(_GENERIC_PREFIXES):
+            out.append((name, m.start(1), m.end(1)))
+    return out
+
+
 def _good_prefix(prefix: str, suffix: str) -> bool:
+    if _COUNTED.match(prefix) or "平台" in prefix:
+        return False
     if len(prefix) < 2 or prefix.startswith(_GENERIC_PREFIXES) and len(prefix) <= 4:
         return False
     if suffix in ("公司", "银行", "学院", "医院", "实验室", "协会", "画院", "设计院", "集团") and len(prefix) > 10:
@@ -131,17 +180,17 @@ def _good_prefix(prefix: str, suffix: str) -> bool:
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
-    "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛"
+    "钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔汤常温康施文牛樊葛"
     "邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝"
     "路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂"
-    "全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝封"
+    "佟臧闵苟邬边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝封"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "公孙", "长孙", "宇文", "尉迟")
 _ROLES = ("副书记", "书记", "副主任", "主任", "副局长", "局长", "副区长", "区长", "副县长", "县长", "副市长", "市长",
           "副省长", "省长", "董事长", "副总经理", "总经理", "经理", "副院长", "院长", "所长", "副主席", "主席",
           "部长", "处长", "科长", "厂长", "校长", "负责人", "企业法人", "法人代表", "法定代表人", "院士", "教授",
           "研究员", "工程师", "总监", "总裁", "站长", "秘书长", "会长", "委员", "主管", "队长", "组长", "创始人",
-          "博士", "专家", "党委书记", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编")
+          "博士", "党委书记", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编")
 _ROLE_RE = re.compile("|".join(sorted(_ROLES, key=len, reverse=True)))
 _AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调", "讲话", "一行", "等", "和", "与", "、", "在",
                "带领", "陪同", "参加", "告诉", "坦言", "认为", "提出", "要求", "对", "向", "及", "到", "率", "调研",

@@ -27,7 +27,9 @@ _PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "
                  "是", "在", "对", "了", "为", "与", "及", "和", "等", "元", "其中", "目前", "今年", "去年",
                  "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
                  "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
-                 "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的")
+                 "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的",
+                 "支持", "承接", "坚持", "完善", "孵化", "带", "加速", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
+                 "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着")
 _PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
 _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
                   "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
@@ -35,9 +37,11 @@ _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "�
                   "新", "的", "个", "批", "类", "项", "各", "上述", "技改", "自动化", "文旅康养", "招商引资", "示范",
                   "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施",
                   "企业", "上下游", "对接", "当前", "负责", "包联", "工作组", "现场", "双方", "厂区", "服务",
-                  "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省")
+                  "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省", "开发区")
 _GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
+_COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
+_BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
 _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
@@ -54,15 +58,23 @@ _EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣�
 
 
 def _project_start(text: str, end: int, floor: int) -> int:
+    """Return where the project name ending at ``end`` starts (``end`` when only a verb precedes 项目)."""
     i = end
     while i > floor and _PROJECT_RUN.match(text[i - 1]):
         i -= 1
     rest = text[i:end]
     for word in _PROJECT_LEAD_LONGEST:
         k = rest.rfind(word)
-        if k >= 0 and k + len(word) <= len(rest) - 2 and not (word in "和及与" and k > 0):
-            i += k + len(word)
-            rest = text[i:end]
+        if k < 0 or word in "和及与" and k > 0:
+            continue
+        if k + len(word) > len(rest) - 2:
+            if word == "等":  # 甲、乙等项目: a list, see _names
+                continue
+            if word in ("建设", "完善", "实施"):  # 右卫艺术小镇建设项目: the verb is part of the name
+                continue
+            return end  # 推动项目, 坚持把项目, 有关项目: a verb or modifier governs a bare 项目
+        i += k + len(word)
+        rest = text[i:end]
     return i
 
 
@@ -78,9 +90,11 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
     """Return the projects named in ``text``, with investment, status, capacity and company when stated."""
     sentences = Sentences.of(text)
     found: dict[str, Project] = {}
+    previous_end = 0
     for m in re.finditer("项目", text):
         s_start, s_end = sentences.around(m.start())
-        start = _project_start(text, m.start(), max(s_start, m.start() - 30))
+        start = _project_start(text, m.start(), max(s_start, m.start() - 30, previous_end))
+        previous_end = m.end()
         prefix = text[start:m.start()].strip("“”\"")
         c_start = clause_start(text, m.start(), s_start)
         names = _names(text, prefix, start, c_start)
@@ -102,16 +116,21 @@ def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:
         listed = text[c_start:start - 1]
         items_before = [x for x in (_strip_lead(x).removesuffix("项目") for x in listed.split("、")) if x]
     if prefix.endswith("等") and len(prefix) > 1:  # 玻璃酒店、玻璃故事馆、峡谷青宿等项目
-        items = [_strip_lead(x) for x in text[c_start:start].split("、")] + [prefix[:-1]]
+        listed = text[c_start:start]
+        items = [_strip_lead(x) for x in listed.split("、")] + [prefix[:-1]]
         items = [x for x in items if x]
         if len(items) > 1:
+            if not _BUILD_VERB.search(listed.split("、")[0]):  # only facilities being built are projects
+                return []
             return [x for x in items if 3 <= len(x) <= 20 and _specific(x)]
         prefix = prefix[:-1]
     counted = _COUNTED_HEAD.match(prefix)
     if counted:  # 盛隆泰达、宏源两大焦化项目
         items = items_before + [counted.group("items")]
         return [f"{x}{counted.group('head')}项目" for x in items if len(x) >= 2]
-    if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix):
+    if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix) or _COUNTED_THING.search(prefix):
+        return []
+    if prefix.count("“") != prefix.count("”") or "项目" in prefix:  # “一项目一专班”, 项目政策和项目
         return []
     names = [prefix + "项目"]
     names += [x + "项目" for x in items_before if len(x) >= 4 and _specific(x)]
