@@ -248,7 +248,10 @@ def _describe(zone: dict, members: list[tuple]) -> None:
     longest = max((m.get("mention") or "" for m in mentions), key=len)  # the full form, when no canonical
     zone["canonical"] = (linked or {}).get("official_name") or best or longest or None
     name_types = [k[2] for k in members if k[0] == "name"]
-    zone["type"] = _vote(m.get("type") for m in mentions) or _vote(name_types) or "其他"
+    official = zone_name(linked["official_name"]).types if linked and linked.get("official_name") else ()
+    # the catalog's official name is authoritative about the type (运城经开区 may be a 经济开发区)
+    zone["type"] = (official[0] if len(official) == 1 else None) or _vote(m.get("type") for m in mentions) \
+        or _vote(name_types) or "其他"
     for key in ("city", "province", "level"):
         zone[key] = (linked or {}).get(key) or _vote(m.get(key) for m in mentions)
     if linked:

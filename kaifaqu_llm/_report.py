@@ -208,8 +208,8 @@ def _zone_table(registry: list[dict]) -> str:
                    ungrounded]
         rows.append(f'<tr data-zone="{_e(zone["zone_id"])}">' + "".join(f"<td>{c}</td>" for c in cells)
                     + "".join(f'<td class="num">{n}</td>' for n in numbers) + "</tr>")
-    return ('<table id="zone-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
-            + f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return ('<div class="table-wrap"><table id="zone-table"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
+            + f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def render_report(records: list[dict], pages: dict[str, str] | None, registry: list[dict] | None = None) -> str:

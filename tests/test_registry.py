@@ -141,8 +141,17 @@ def test_catalog_links_key_the_registry():
     yuncheng = next(z for z in registry if z["zone_id"] == "S141000")
     assert yuncheng["official_name"] == yuncheng["canonical"] == "山西运城经济技术开发区"
     assert yuncheng["link_score"] == 0.93 and yuncheng["level"] == "国家级" and len(yuncheng["sources"]) == 2
+    assert yuncheng["type"] == "经济技术开发区"
     unlinked = next(z for z in registry if z["zone_id"] != "S141000")
     assert unlinked["catalog_code"] is None and unlinked["link_score"] is None
+
+
+def test_catalog_name_decides_the_type():
+    linked = {"catalog_code": "S147018", "official_name": "山西运城经济开发区", "level": "省级", "link_score": 0.9}
+    records = [{"source": "a.txt", "article_index": 0,
+                "zones": [{"mention": "运城经开区", "type": "经济技术开发区", "primary": True, **linked}]}]
+    (zone,) = build_registry(records)
+    assert (zone["zone_id"], zone["canonical"], zone["type"]) == ("S147018", "山西运城经济开发区", "经济开发区")
 
 
 def test_zone_ids_are_stable_across_runs(records):
