@@ -20,10 +20,13 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
+from ._evaluate_segments import score_segmentation
 from ._export import write_csv, write_sqlite
 from ._linker import ZoneLink, annotate_zones, link_zone
+from ._reader import iter_page_paths, page_from_text, read_page, read_pages
 from ._registry import build_registry, read_registry, write_zones
 from ._report import render_report, write_report
+from ._segmenter import segment, segment_paths
 from ._schema import (
     ArticleProfile,
     Event,
@@ -34,6 +37,7 @@ from ._schema import (
     Project,
     Zone,
 )
+from ._stitch import stitch
 
 __version__ = "0.1.0"
 
@@ -42,6 +46,15 @@ __all__ = [
     # documents
     "Page",
     "Article",
+    # reading and segmenting pages
+    "read_page",
+    "read_pages",
+    "iter_page_paths",
+    "page_from_text",
+    "segment",
+    "segment_paths",
+    "stitch",
+    "score_segmentation",
     # profile schema
     "ArticleProfile",
     "Zone",

@@ -109,7 +109,7 @@ def parse_byline(text: str) -> tuple[str, ...] | None:
 
     A byline is 1–6 Chinese personal names (surname + 1–2 characters), separated by spaces or 、,
     optionally bracketed and optionally preceded by a role (记者, 通讯员, 文/ ...)."""
-    text = text.strip()
+    text = text.strip().lstrip("□■●◆▲★☆○◎•").strip()
     if len(text) > 40 or not text:
         return None
     if text[0] in "（(" and text[-1] in "）)":
@@ -229,7 +229,7 @@ def marker_to(text: str) -> tuple[str, int] | None:
 
 _ZONE_SUFFIX = re.compile(
     r"(?:经济技术开发区|高新技术产业开发区|高新技术开发区|经济开发区|技术开发区|开发区|高新区|经开区|示范区|综合保税区|"
-    r"综保区|保税区|工业园区|产业园区|园区|新区|合作区|试验区|产业园|工业园)$")
+    r"综保区|保税区|工业园区|产业园区|园区|新区|合作区|试验区|产业园|工业园|工业区|集聚区|自贸区|度假区)$")
 
 
 # Words of slogans and headlines ("建设一流园区", "打造全国示范区"), not of zone names.

@@ -147,6 +147,11 @@ def _ends_article(lines: list[Line], kinds: list[str], i: int) -> bool:
     names = parse_byline(text)
     if names is None or len(names) != 1 or text[0] in "（(" or i + 1 >= len(lines) or kinds[i + 1] != BODY:
         return True
+    return _headline_follows(lines, kinds, i)
+
+
+def _headline_follows(lines: list[Line], kinds: list[str], i: int) -> bool:
+    """Return True when, after at most a lead's worth of body lines, a strong headline follows line ``i``."""
     for x in range(i + 1, min(len(lines), i + 2 + _MAX_LEAD_LINES)):
         if kinds[x] in (HEAD, ZONE):
             j = _header_block(lines, kinds, x)
@@ -277,7 +282,7 @@ def segment(page: Page) -> list[Article]:
         if done is not None:
             cut, closes = done, True
         runon = runon_byline(ln.text[:cut].rstrip())
-        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY):
+        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY or _headline_follows(lines, kinds, i)):
             cur.authors.extend(runon[1])
             cut, closes = runon[0], True
         cur.add_body(ln, 0, cut, kind)

@@ -255,6 +255,24 @@ def test_synthetic_page_c_bracketed_lead_reporters_and_name_shaped_heads():
     assert ours[1].text.endswith("博士36名。")
 
 
+def test_glued_single_name_byline_before_a_lead_and_headline():
+    text = "\n\n".join([
+        "交城经济开发区", "新材料产业园开工建设",
+        "本刊讯 交城经济开发区新材料产业园日前开工，总投资28亿元。武强",
+        "吕梁山下，文峪河畔，一座现代化产业新城正在崛起。",
+        "## 产城融合绘新景", "——孝义经济技术开发区见闻",
+        "孝义经济技术开发区坚持以产兴城，今年新建道路9公里。",
+        "□ 记者 史文",
+    ])
+    ours = segment_text(text)
+    assert [(a.zone_header, a.title, a.authors) for a in ours] == [
+        ("交城经济开发区", "新材料产业园开工建设", ("武强",)),
+        (None, "产城融合绘新景", ("史文",)),
+    ]
+    assert ours[0].text.endswith("总投资28亿元。")
+    assert ours[1].text.startswith("吕梁山下")
+
+
 # --- bad and odd input ------------------------------------------------------------------
 
 def test_empty_and_blank_pages_have_no_articles():
