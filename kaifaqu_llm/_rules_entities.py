@@ -70,8 +70,7 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
             i = max(i, e)
     rest = text[i:end]
     cut = max((rest.rfind(v) + len(v) for v in _INNER_VERBS if v in rest[:-1]), default=0)
-    if cut and end - (i + cut) >= 2:  # 一同前往山西中科蓝安…公司, 它标志着亚新科…公司
-        i += cut
+    i += cut  # 一同前往山西中科蓝安…公司, 它标志着亚新科…公司 (借助协会: nothing left, no name)
     for _ in range(3):  # leading verbs and frames: 依托图远公司, 链主企业亚宝药业
         word = next((w for w in _CUT_WORDS_LONGEST if text.startswith(w, i) and i + len(w) < end - 1), None)
         if word is None:
@@ -134,25 +133,25 @@ _COUNTED = re.compile(r"^(?:\d+|[一两二三四五六七八九十几多]+)[个�
 _LIST_FRAME = re.compile(f"等(?:\\d+家)?[{CJK}]{{0,6}}?(?:企业|公司|院校|高校院所|高校|科研院所|院所|科研机构|金融机构|"
                          "银行机构|银行|创新平台|集团|媒体|管理团队)(?!项目)")
 _LEAD_FRAME = re.compile(f"以([{CJK}()（）]{{2,12}}?)为(?:龙头|依托)")
-_NOT_AN_ORG_END = ("产业", "中心", "平台", "基地", "资源", "优势", "产品", "行业", "园区", "项目", "技术", "业")
+_NOT_AN_ORG_END = ("产业", "中心", "平台", "基地", "资源", "优势", "产品", "行业", "园区", "项目", "技术", "业", "招商")
 
 
 def _framed_names(text: str) -> list[tuple[str, int, int]]:
     """Return ``(name, start, end)`` of organizations named by the frame around them, not their suffix."""
     out = []
     for m in _LIST_FRAME.finditer(text):
-        if any(w in m.group() for w in ("上下游", "配套", "相关")):  # 正极、隔膜等上下游企业: products
+        if any(w in m.group() for w in ("上下游", "配套", "相关", "和", "与", "及")):  # 正极、隔膜等上下游企业
             continue
         c_start = clause_start(text, m.start(), max(0, m.start() - 80))
         pos = c_start
         items = text[c_start:m.start()].split("、")
-        if len(items) < 2:  # one item is as likely a thing (厂房等企业) as a name
+        if len(items) < 2 or any("等" in item for item in items):  # 厂房等企业 is as likely a thing as a name
             continue
         for item in items:
             start = _left_edge(text, pos + len(item), pos, ())
             name = text[start:pos + len(item)]
             if 2 <= len(name) <= 12 and _NAME_RUN.match(name[0]) and not name.startswith(_GENERIC_PREFIXES) \
-                    and not name.endswith(_NOT_AN_ORG_END):
+                    and not name.endswith(_NOT_AN_ORG_END) and "等" not in name and not _ROLE_RE.search(name):
                 out.append((name, start, pos + len(item)))
             pos += len(item) + 1
     for m in _LEAD_FRAME.finditer(text):
@@ -196,7 +195,10 @@ _AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调"
                "带领", "陪同", "参加", "告诉", "坦言", "认为", "提出", "要求", "对", "向", "及", "到", "率", "调研",
                "会见", "致辞", "代表", "为", "就", "也", "还", "先后", "同志", "作", "进行", "宣读", "发表", "分别",
                "深入", "来到", "前往", "实地", "一同", "共同", "现场", "看望", "详细", "解读", "透露", "感慨",
-               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获", "带队", "率队", "带头", "主讲", "授课")
+               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获", "带队", "率队", "带头", "主讲", "授课", "讲", "作报告")
+# roles written after the name, and what may stand right before such a name (清华大学范守善院士)
+_NAME_BEFORE_ROLE = re.compile("院士|教授|研究员|博士(?!后|生|工作站|点)")
+_NAME_LEFT = set("由与和及请邀学院所司校")
 _BOUNDARY = set("，,。；;：:！？!?、”“\"（）() \n")
 
 
@@ -254,4 +256,14 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
                 continue
             evidence = text[t_start:start + len(person)]
             people[person] = Person(name=person, title=title or None, evidence=evidence)
+    for m in _NAME_BEFORE_ROLE.finditer(text):  # 清华大学范守善院士领衔
+        for n in (3, 2):
+            start = m.start() - n
+            name = text[start:m.start()] if start >= 0 else ""
+            before = text[start - 1] if start > 0 else "，"
+            if _name_at(text, start) is None and name[:1] in SURNAMES and (
+                    before in _BOUNDARY or before in _NAME_LEFT):
+                if name not in people and name not in excluded and re.fullmatch(f"[{CJK}]+", name):
+                    people[name] = Person(name=name, title=m.group(), evidence=text[start:m.end()])
+                break
     return list(people.values())

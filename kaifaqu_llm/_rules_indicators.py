@@ -115,7 +115,7 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
 
 def _name_after(text: str, end: int, stop: int) -> str:
     after = text[end:stop].lstrip("的“\"")
-    run = re.match(f"[{CJK}A-Za-z()（）“”]+", after)
+    run = re.match(f"[{CJK}A-Za-z()（）]+", after)
     if not run:
         return ""
     after = run.group()
@@ -163,7 +163,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         if near_project and (name.endswith(_PROJECT_INVESTMENT) or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
-        after = _name_after(text, hit.end, c_end)
+        after = _name_after(text, hit.end, s_end)
         if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after
         if len(name) < 2:

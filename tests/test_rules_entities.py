@@ -67,3 +67,23 @@ def test_two_character_names_and_business_roles():
 def test_bylines_and_unnamed_roles_are_not_people():
     text = "记者王波 通讯员张伦报道。项目负责人介绍，局长孙立说。"
     assert [p.name for p in extract_people(text, authors=("孙立",))] == []
+
+
+def test_a_list_closed_by_a_kind_word_names_organizations():
+    text = "园区引进了晋华重工、云岭光电、蓝海新材等企业，以晋华重工为龙头。"
+    assert org_names(text) == ["晋华重工", "云岭光电", "蓝海新材"]
+
+
+def test_products_and_single_items_before_a_kind_word_are_not_organizations():
+    assert org_names("引进正极材料、隔膜等上下游企业项目。") == []
+    assert org_names("实现“土地等项目、厂房等企业”。") == []
+
+
+def test_verb_inside_the_run_ends_the_left_edge():
+    text = "与会人员一同前往山西蓝星化工有限公司参观。"
+    assert org_names(text) == ["山西蓝星化工有限公司"]
+
+
+def test_title_written_after_the_name():
+    people = extract_people("组建由太原理工大学孙伟院士领衔的团队，邀请王小明教授作报告。")
+    assert [(p.name, p.title) for p in people] == [("孙伟", "院士"), ("王小明", "教授")]
