@@ -74,7 +74,7 @@ _SURNAMES = set(
     "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕"
     "单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚"
     "娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池"
-    "查麻苑迟邝封储钮习蔺原郜逯员亢智弓茹扈薄暴栗续畅冀雒仝靖邸衡揭燕荆宿门惠东相索来都郦芮鞠晋越岳"
+    "查麻苑迟邝封储钮习蔺原郜逯员亢智弓茹扈薄暴栗续畅冀雒仝靖邸衡揭燕荆宿惠索郦芮鞠"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
                       "宇文", "司徒", "夏侯", "端木", "独孤", "南宫", "西门", "呼延", "轩辕")
@@ -336,7 +336,8 @@ def classify(text: str) -> str:
     """Return the kind of one line on its own (see the module docstring)."""
     if marker_from(text):
         return FROM
-    if _MARK_START.fullmatch(text) or (marker_to(text) and marker_to(text)[1] == 0):
+    to = marker_to(text)
+    if to and to[1] == 0:
         return TO
     if text[0] in "—－" or text.startswith("--"):
         return SUB

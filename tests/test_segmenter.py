@@ -3,6 +3,7 @@ bad input. Comparisons follow the gold convention: whitespace removed (``squash`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,32 @@ def test_offsets_point_into_the_original_text(prefix):
         assert body.startswith(squash(a.text)[:30]) and body.endswith(squash(a.text)[-30:])
         assert a.parts == ((page.source, a.start, a.end),)
         previous_end = a.end
+
+
+# --- robustness: the same pages typeset a little differently segment the same way --------
+
+def _summary(articles):
+    return [(a.zone_header, squash(a.title), a.subtitle, a.authors, a.continued_from, a.continues_to,
+             squash(a.text)[:15], squash(a.text)[-15:]) for a in articles]
+
+
+VARIANTS = {
+    "single newlines only": lambda t: re.sub(r"\n\s*\n+", "\n", t),
+    "CRLF": lambda t: t.replace("\n", "\r\n"),
+    "CR": lambda t: t.replace("\n", "\r"),
+    "doubled blank lines": lambda t: t.replace("\n", "\n\n"),
+    "full-width indents": lambda t: "\n".join("\u3000\u3000" + x if x.strip() else x for x in t.split("\n")),
+    "trailing spaces": lambda t: "\n".join(x + "  " for x in t.split("\n")),
+    "no markdown": lambda t: re.sub(r"(?m)^#+ ", "", t),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_layout_variants_segment_alike(prefix, variant):
+    page = seed(prefix)
+    expected = _summary(segment(page))
+    assert _summary(segment_text(VARIANTS[variant](page.text))) == expected
 
 
 # --- synthetic pages: new zones, mixed layouts ---------------------------------------
