@@ -299,6 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print_err("kaifaqu: interrupted")
         return 130
+    except BrokenPipeError:
+        # stdout closed early (``kaifaqu zones OUT --json | head``): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

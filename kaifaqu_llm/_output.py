@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 PROFILES_FILE = "profiles.jsonl"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 _LOCK_FILE = ".kaifaqu.lock"
 
 
@@ -44,6 +46,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any written file
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
