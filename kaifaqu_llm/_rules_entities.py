@@ -185,20 +185,23 @@ SURNAMES = set(
     "佟臧闵苟邬边卞姬师仇栾隋刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝封"
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "公孙", "长孙", "宇文", "尉迟")
-_ROLES = ("副书记", "书记", "副主任", "主任", "副局长", "局长", "副区长", "区长", "副县长", "县长", "副市长", "市长",
+_ROLES: tuple[str, ...] = ("副书记", "书记", "副主任", "主任", "副局长", "局长", "副区长", "区长", "副县长", "县长", "副市长", "市长",
           "副省长", "省长", "董事长", "副总经理", "总经理", "经理", "副院长", "院长", "所长", "副主席", "主席",
           "部长", "处长", "科长", "厂长", "校长", "负责人", "企业法人", "法人代表", "法定代表人", "院士", "教授",
           "研究员", "工程师", "总监", "总裁", "站长", "秘书长", "会长", "委员", "主管", "队长", "组长", "创始人",
-          "博士", "党委书记", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编")
+          "博士", "党委书记", "副厅长", "厅长", "镇长", "乡长", "巡视员", "调研员", "总经济师", "董事",
+          "助理", "副总裁", "总工", "秘书", "干事", "科员", "支部书记", "常委", "代表", "主任科员", "技术员",
+          "班长", "车间主任", "总指挥", "指挥长", "专员", "馆长", "台长", "园长", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编")
 _ROLE_RE = re.compile("|".join(sorted(_ROLES, key=len, reverse=True)))
 _AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调", "讲话", "一行", "等", "和", "与", "、", "在",
                "带领", "陪同", "参加", "告诉", "坦言", "认为", "提出", "要求", "对", "向", "及", "到", "率", "调研",
                "会见", "致辞", "代表", "为", "就", "也", "还", "先后", "同志", "作", "进行", "宣读", "发表", "分别",
                "深入", "来到", "前往", "实地", "一同", "共同", "现场", "看望", "详细", "解读", "透露", "感慨",
-               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获", "带队", "率队", "带头", "主讲", "授课", "讲", "作报告")
+               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获", "带队", "率队", "带头", "主讲", "授课", "讲", "作报告", "建议", "希望", "呼吁", "说道")
 # roles written after the name, and what may stand right before such a name (清华大学范守善院士)
 _NAME_BEFORE_ROLE = re.compile("院士|教授|研究员|博士(?!后|生|工作站|点)")
 _NAME_LEFT = set("由与和及请邀学院所司校")
+_NOT_IN_NAMES = set("委局办部厅处区县市省镇乡村司院校企业公会员组工")  # 党工委, 商务局: bodies, not people
 _BOUNDARY = set("，,。；;：:！？!?、”“\"（）() \n")
 
 
@@ -213,7 +216,7 @@ def _name_at(text: str, pos: int) -> str | None:
         return None
     for n in lengths:
         name = text[pos:pos + n]
-        if len(name) < n or not re.fullmatch(f"[{CJK}]+", name):
+        if len(name) < n or not re.fullmatch(f"[{CJK}]+", name) or any(ch in _NOT_IN_NAMES for ch in name[1:]):
             continue
         rest = text[pos + n:pos + n + 4]
         if not rest or rest[0] in _BOUNDARY or rest.startswith(_AFTER_NAME):
@@ -261,7 +264,7 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
             start = m.start() - n
             name = text[start:m.start()] if start >= 0 else ""
             before = text[start - 1] if start > 0 else "，"
-            if _name_at(text, start) is None and name[:1] in SURNAMES and (
+            if name[:1] in SURNAMES and not any(ch in _NOT_IN_NAMES for ch in name[1:]) and (
                     before in _BOUNDARY or before in _NAME_LEFT):
                 if name not in people and name not in excluded and re.fullmatch(f"[{CJK}]+", name):
                     people[name] = Person(name=name, title=m.group(), evidence=text[start:m.end()])

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kaifaqu_llm._document import Article, Page
 from kaifaqu_llm._rules import extract_rules
@@ -59,3 +61,17 @@ def test_scores_on_the_gold_dev_set_stay_above_their_floor():
     overall = rule_scores()["overall"]
     low = {c: overall[c]["f1"] for c, floor in FLOORS.items() if overall[c]["f1"] < floor}
     assert not low, f"F1 below floor: {low}"
+
+
+_ALPHABET = list("开发区经济技术高新园项目有限公司集团银行分行大学主任局长书记王李张刘亿万元家个亩%年月日第号，。、；：“”（）\n ") \
+    + list("0123456789") + list("一二三两十百千余多近约")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=300), st.one_of(st.none(), st.text(alphabet=_ALPHABET, max_size=20)))
+def test_any_text_gives_a_grounded_profile(text, title):
+    article = Article(source="x", index=0, title=title, text=text, start=0, end=len(text), zone_header=None)
+    profile = extract_rules(article)
+    for key in FACT_LISTS:
+        for fact in getattr(profile, key):
+            assert fact.evidence in text or (title and fact.evidence in title), (key, fact)
