@@ -97,11 +97,14 @@ def _is_name(token: str) -> bool:
     return token[0] in _SURNAMES and len(token) <= 3
 
 
+_ROLE_PREFIX = re.compile("|".join(re.escape(r) for r in _ROLES))
+# Only these characters can appear in a byline: a cheap test that rejects most lines at once.
+_BYLINE_CHARS = re.compile(r"[\s\u4e00-\u9fff（）()、，,/／·□■●◆▲★☆○◎•]{2,40}")
+
+
 def _strip_role(token: str) -> str:
-    for role in _ROLES:
-        if token.startswith(role):
-            return token[len(role):]
-    return token
+    m = _ROLE_PREFIX.match(token)
+    return token[m.end():] if m else token
 
 
 def parse_byline(text: str) -> tuple[str, ...] | None:
@@ -110,7 +113,7 @@ def parse_byline(text: str) -> tuple[str, ...] | None:
     A byline is 1–6 Chinese personal names (surname + 1–2 characters), separated by spaces or 、,
     optionally bracketed and optionally preceded by a role (记者, 通讯员, 文/ ...)."""
     text = text.strip().lstrip("□■●◆▲★☆○◎•").strip()
-    if len(text) > 40 or not text:
+    if not _BYLINE_CHARS.fullmatch(text):
         return None
     if text[0] in "（(" and text[-1] in "）)":
         text = text[1:-1].strip()
