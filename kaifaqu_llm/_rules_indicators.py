@@ -20,7 +20,7 @@ from ._schema import Indicator
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
 
 _COUNT_UNITS = ("个百分点", "家", "个", "项", "座", "处", "套", "台", "条", "场", "所", "栋", "户", "批", "件",
-                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍")
+                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍", "宗", "笔")
 _MEASURE_UNITS = ("元", "美元", "平方米", "平方公里", "平方千米", "平米", "亩", "公顷", "吨", "千瓦时", "千瓦",
                   "兆瓦", "立方米", "方", "公里", "GW", "MW", "kW", "KW", "%", "％")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
@@ -44,8 +44,8 @@ _LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "�
                "与", "和", "及", "并", "还", "为", "在", "将", "可", "每年", "年均", "其", "此外", "同时", "分别")
 _TRAIL_WORDS = ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
                 "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
-_AFTER_STOP = re.compile(r"[和与及、等的]|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
-                         r"建设|挂牌|运行|相当")
+_AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
+                         r"建设|挂牌|运行|相当|已|正在|将|均|都|共|现场|集中|而言|目前|先后|陆续|全部|以上")
 _PROJECT_INVESTMENT = ("总投资", "计划投资", "投资")
 _PROJECT_CAPACITY = re.compile(r"产能|装机|能力|年产(?!值)")
 _NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
@@ -75,6 +75,8 @@ def _hits(text: str) -> list[_Hit]:
             continue
         if text.startswith(_NOT_A_COUNT_AFTER, m.end()) or text.startswith("相当于", m.start() - 3):
             continue
+        if unit.endswith("以上") and text.startswith(("项目", "企业", "工业"), m.end()):  # 10亿元以上项目: a class
+            continue
         quantity = parse_number(num)
         if quantity is None:
             continue
@@ -92,7 +94,7 @@ def _hits(text: str) -> list[_Hit]:
 
 
 def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
-    phrase = PERIOD.sub("", phrase).strip("，,、：: ")
+    phrase = PERIOD.sub("", phrase).strip("，,、：: ").rstrip("上中内里")
     for _ in range(3):
         for subject in subjects:
             if subject and phrase.startswith(subject):
@@ -122,7 +124,7 @@ def _name_after(text: str, end: int, stop: int) -> str:
     m = _AFTER_STOP.search(after, 1)
     if m:
         after = after[: m.start()]
-    after = after.strip("“”")
+    after = after.strip("“”").rstrip("上中内里")
     return after if 2 <= len(after) <= 14 else ""
 
 
@@ -143,6 +145,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         c_end = clause_end(text, hit.end, s_end)
         pre_start = max(clause_start(text, hit.start, s_start, extra="、"), previous_end)
         pre = text[pre_start:hit.start]
+        glued = pre_start == previous_end and not pre.strip()  # 建设用地23宗1424.09亩: one thing, two measures
         previous_end = hit.end
         sentence_no = sentences.index(hit.start)
         if hit.unit in ("%", "％", "个百分点") and _CHANGE_BEFORE.search(pre):
@@ -166,6 +169,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         after = _name_after(text, hit.end, s_end)
         if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after
+        if glued and indicators and len(name) < 2:
+            name = indicators[-1].name
         if len(name) < 2:
             name = pre.strip() or hit.unit
         period = _period(text, s_start, hit.start)
