@@ -248,10 +248,10 @@ def segment(page: Page) -> list[Article]:
             j = _header_block(lines, kinds, i)
             if j is not None:
                 strong = _is_strong(lines, kinds, i, j)
-                # an untitled run of a few lines right after an article's end, then a headline (with a
-                # dash subtitle at least): the run is that article's lead, printed above the headline
-                if ((strong or SUB in kinds[i:j]) and cur is not None and not ended and cur.title is None
-                        and not cur.fragment and cur.after_end and len(cur.body) <= _MAX_LEAD_LINES):
+                # an untitled run of a few lines right after an article's end, then a headline: the run
+                # is that article's lead (or a caption), printed above the headline
+                if (cur is not None and not ended and cur.title is None and not cur.fragment
+                        and cur.after_end and len(cur.body) <= _MAX_LEAD_LINES):
                     _apply_header(cur, lines, kinds, i, j)    # lead printed above its headline
                     i = j
                     continue

@@ -300,6 +300,19 @@ def test_glued_single_name_byline_before_a_lead_and_headline():
     assert ours[1].text.startswith("吕梁山下")
 
 
+def test_untitled_line_after_an_ending_does_not_swallow_the_next_headline():
+    text = "\n\n".join([
+        "综保区跨境电商业务量翻番", "本刊讯 今年前三季度，综保区跨境电商进出口额达18亿元，同比增长106%。（任杰）",
+        "图为园区新建的跨境电商监管中心。",
+        "晋北物流园项目全面封顶", "项目总投资12亿元，建成后将新增仓储面积30万平方米，年内投入运营。",
+        "葛新",
+    ])
+    ours = segment_text(text)
+    assert [(a.title, a.authors) for a in ours] == [
+        ("综保区跨境电商业务量翻番", ("任杰",)), ("晋北物流园项目全面封顶", ("葛新",))]
+    assert ours[1].text.startswith("图为")          # the caption is kept, as the next article's lead
+
+
 # --- bad and odd input ------------------------------------------------------------------
 
 def test_empty_and_blank_pages_have_no_articles():
