@@ -6,7 +6,9 @@ Pipeline, one module per stage::
     → aggregate per zone → export / report
 """
 
+from ._backend import Usage
 from ._catalog import Catalog, CatalogEntry, load_catalog
+from ._config import ModelConfig, RetryPolicy
 from ._document import Article, Page
 from ._exceptions import (
     CatalogError,
@@ -20,7 +22,11 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
+from ._evaluate import format_table, score_profiles
 from ._evaluate_segments import score_segmentation
+from ._gold import load_gold
+from ._output import read_profiles
+from ._pipeline import ExtractOptions, ExtractResult, extract, extract_async
 from ._export import write_csv, write_sqlite
 from ._linker import ZoneLink, annotate_zones, link_zone
 from ._reader import iter_page_paths, page_from_text, read_page, read_pages
@@ -36,6 +42,7 @@ from ._schema import (
     Person,
     Project,
     Zone,
+    export_json_schemas,
 )
 from ._stitch import stitch
 
@@ -55,6 +62,19 @@ __all__ = [
     "segment_paths",
     "stitch",
     "score_segmentation",
+    # extraction
+    "extract",
+    "extract_async",
+    "ExtractOptions",
+    "ExtractResult",
+    "ModelConfig",
+    "RetryPolicy",
+    "Usage",
+    "read_profiles",
+    # evaluation
+    "load_gold",
+    "score_profiles",
+    "format_table",
     # profile schema
     "ArticleProfile",
     "Zone",
@@ -64,6 +84,7 @@ __all__ = [
     "Organization",
     "Person",
     "Event",
+    "export_json_schemas",
     # zone registry, exports, review page
     "build_registry",
     "read_registry",
