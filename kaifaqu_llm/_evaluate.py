@@ -350,6 +350,10 @@ def load_segments(path: str | Path) -> dict[str, list[Article]]:
     return pages
 
 
+_SHORT = {"zones": "zones", "indicators": "ind", "indicators_named": "ind+nm", "projects": "proj",
+          "organizations": "org", "people": "people", "events": "events"}
+
+
 def format_table(scores: dict) -> str:
     """Return the overall scores (and per-page F1) as a plain-text table."""
     header = f"{'category':<18}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>8}{'f1':>7}"
@@ -360,7 +364,7 @@ def format_table(scores: dict) -> str:
                      f"{s['precision']:>11.3f}{s['recall']:>8.3f}{s['f1']:>7.3f}")
     if len(scores.get("pages", {})) > 1:
         lines.append("")
-        lines.append("F1 per page: " + " ".join(f"{c[:5]:>7}" for c in CATEGORIES))
+        lines.append("F1 per page  " + " ".join(f"{_SHORT[c]:>7}" for c in CATEGORIES))
         for source, page in scores["pages"].items():
             lines.append(f"{source[:12]:<13}" + " ".join(f"{page[c]['f1']:>7.3f}" for c in CATEGORIES))
     if scores.get("unscored_sources"):
