@@ -4,7 +4,9 @@ The page is read as a sequence of non-blank lines, each with a kind from ``_layo
 (headline-like, zone name, dash subtitle, byline, continuation marker, body). Then one pass:
 
 * An article **ends** at a byline (own line, run on after the last sentence, or bracketed),
-  at 佚名, or at a (下转X版) marker.
+  at 佚名, at (完) or at a (下转X版) marker. A lone unbracketed name on its own line or glued to the
+  last sentence is ambiguous (a short section head like 金融篇, a word broken by the OCR); it ends
+  the article only when what follows is not more body, or a headline follows within a lead's length.
 * A **header block** is a run of headline-like / zone / subtitle lines (plus an author line
   under them) followed by body text. After an ending, or at the top of the page, a header block
   starts a new article. Without an ending before it, it starts a new article only on strong
@@ -13,8 +15,10 @@ The page is read as a sequence of non-blank lines, each with a kind from ``_layo
   dateline (科学导报讯, 本刊讯 …). Otherwise it is an in-body section head and stays in the body.
 * A (上接X版) marker starts a continuation fragment; a fragment has no headline of its own (its
   headline is on the other page), so heads inside it are section heads.
-* Body text after an ending that is followed, within a few lines, by a strong headline is that
-  article's lead paragraph (a lead printed above the headline).
+* Up to three lines of untitled text after an ending, followed by a header block, are that
+  article's lead (a lead or caption printed above the headline). A page's own opening text is
+  not: it is kept as an untitled article (a continuation whose marker the OCR lost).
+* Lines without any Chinese character (page numbers, dates, rules) between articles are skipped.
 * OCR sometimes reads a run of paragraphs twice; when a run of lines (anchored on a line of at
   least 30 characters) occurs twice, the earlier copy is dropped and the later one kept.
 
@@ -32,6 +36,8 @@ from dataclasses import dataclass, field
 
 from ._document import Article, Page
 from ._gold import squash
+from ._reader import read_pages
+from ._stitch import stitch as stitch_articles
 from ._layout import (
     BODY, BYLINE, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence, first_clause_len,
     has_cjk, is_dateline, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline,
@@ -306,9 +312,6 @@ def segment_paths(paths: Sequence[str | os.PathLike[str]], stitch: bool = False
     ``([(page, articles)], errors)`` where each error is one ``'<file>: <problem>'`` line.
     With ``stitch``, (下转) articles are joined to their (上接) fragments across the pages given
     (see ``_stitch``); a joined article is listed on its head's page, its fragment nowhere."""
-    from ._reader import read_pages
-    from ._stitch import stitch as stitch_articles
-
     pages: list[Page] = []
     errors: list[str] = []
     names: set[str] = set()
@@ -323,6 +326,8 @@ def segment_paths(paths: Sequence[str | os.PathLike[str]], stitch: bool = False
             errors.append(str(item))
     by_page = {page.source: segment(page) for page in pages}
     if stitch and len(pages) > 1:
-        joined = stitch_articles(by_page)
-        by_page = {page.source: [a for a in joined if a.source == page.source] for page in pages}
+        joined: dict[str, list[Article]] = {page.source: [] for page in pages}
+        for article in stitch_articles(by_page):
+            joined[article.source].append(article)
+        by_page = joined
     return [(page, by_page[page.source]) for page in pages], errors
