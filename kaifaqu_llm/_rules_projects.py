@@ -106,7 +106,36 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
             if name in found:
                 continue
             found[name] = _project(name, clause, sentence, m.end() - s_start, organizations)
+    for name, m_start, m_end in _facilities(text):
+        if name in found or any(name in other for other in found):
+            continue
+        s_start, s_end = sentences.around(m_start)
+        clause = text[clause_start(text, m_start, s_start):clause_end(text, m_end, s_end)]
+        found[name] = _project(name, clause, text[s_start:s_end], m_end - s_start, organizations)
     return list(found.values())
+
+
+_FACILITY = re.compile(
+    f"(?:启动建设|开工建设|规划建设|加快建设|新建|建设|启动|建成|打造)(?P<name>[{CJK}A-Za-z0-9()（）“”]{{2,24}}?"
+    r"(?:基地|产业园|加工厂|工厂|生产线|养殖场|湿地公园|公园|小镇|酒店|民宿|绿智城|科技城|新城|博物馆|体育馆))"
+    r"(?=建设|[，。；、,;]|等|投入|项目)"
+)
+_FACILITY_COUNT = re.compile(r"^(?:[\d.]+|[一两二三四五六七八九十]+)[万亿]?(?:个|座|处|家|亩|条)(?:\d+[^的]*的)?")
+
+
+def _facilities(text: str) -> list[tuple[str, int, int]]:
+    """Return facilities being built that the text does not call 项目 (启动建设潇河绿智城)."""
+    out = []
+    for m in _FACILITY.finditer(text):
+        name = _FACILITY_COUNT.sub("", m.group("name")).strip("“”").removeprefix("建设")
+        if "的" in name[:-2]:  # 高标准的旅居康养基地: what comes before 的 describes it
+            name = name.rsplit("的", 1)[1]
+        if len(name) >= 4 and _specific(name) and "项目" not in name and not name.startswith(_ABSTRACT):
+            out.append((name, m.start(), m.end()))
+    return out
+
+
+_ABSTRACT = ("全国", "全省", "区域", "一流", "国内", "重要", "知名", "特色", "高品质")
 
 
 def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:

@@ -54,3 +54,8 @@ def test_coarse_dates_need_an_event_verb():
 def test_day_ranges():
     events = extract_events("去年10月24日至25日，考察团赴西安对接高校。")
     assert events[0].date == "去年10月24日至25日"
+
+
+def test_facilities_being_built_are_projects_without_the_word():
+    text = "今年将启动建设汾河湿地公园，新建10个乡村康养民宿，打造区域一流营商环境。"
+    assert project_names(text) == ["汾河湿地公园", "乡村康养民宿"]
