@@ -14,7 +14,7 @@ from ._rules_entities import extract_organizations, extract_people
 from ._rules_indicators import extract_indicators
 from ._rules_projects import extract_events, extract_projects
 from ._rules_zones import extract_zones, find_zone_mentions
-from ._schema import ArticleProfile
+from ._schema import ArticleProfile, Organization
 
 __all__ = ["extract_rules", "RULES_VERSION"]
 
@@ -32,10 +32,16 @@ def extract_rules(article: Article) -> ArticleProfile:
     zone_spans = tuple((m.start, m.end) for m in mentions)
     zone_names = tuple(sorted({m.text for m in mentions} | {z.mention for z in zones}, key=len, reverse=True))
     organizations = [o for o in extract_organizations(text, zone_spans) if o.name not in zone_names]
+    projects = extract_projects(text, organizations)
+    known = {o.name for o in organizations}
+    for project in projects:  # a company named only as a project's owner (盛隆泰达、宏源两大焦化项目)
+        if project.company and not any(project.company in name for name in known):
+            organizations.append(Organization(name=project.company, kind="企业", evidence=project.evidence))
+            known.add(project.company)
     return ArticleProfile(
         zones=zones,
         indicators=extract_indicators(text, subject=primary.mention if primary else None, subjects=zone_names),
-        projects=extract_projects(text, organizations),
+        projects=projects,
         organizations=organizations,
         people=extract_people(text, tuple(article.authors)),
         events=extract_events(text),

@@ -133,6 +133,9 @@ _COUNTED = re.compile(r"^(?:\d+|[一两二三四五六七八九十几多]+)[个�
 _LIST_FRAME = re.compile(f"等(?:\\d+家)?[{CJK}]{{0,6}}?(?:企业|公司|院校|高校院所|高校|科研院所|院所|科研机构|金融机构|"
                          "银行机构|银行|创新平台|集团|媒体|管理团队)(?!项目)")
 _LEAD_FRAME = re.compile(f"以([{CJK}()（）]{{2,12}}?)为(?:龙头|依托)")
+_PARTNER_FRAME = re.compile(f"与([{CJK}()（）]{{2,10}}?)(?:深度|战略|全面|开展|进行|达成)?合作")
+_NOT_A_PARTNER = ("院所", "高校", "企业", "单位", "部门", "政府", "地区", "国家", "城市", "省份", "县", "市", "区",
+                  "团队", "机构", "专家", "人才", "客户", "我们", "他们", "双方", "各方")
 _NOT_AN_ORG_END = ("产业", "中心", "平台", "基地", "资源", "优势", "产品", "行业", "园区", "项目", "技术", "业", "招商")
 
 
@@ -154,6 +157,10 @@ def _framed_names(text: str) -> list[tuple[str, int, int]]:
                     and not name.endswith(_NOT_AN_ORG_END) and "等" not in name and not _ROLE_RE.search(name):
                 out.append((name, start, pos + len(item)))
             pos += len(item) + 1
+    for m in _PARTNER_FRAME.finditer(text):  # 与央视总台合作
+        name = m.group(1)
+        if "的" not in name and not name.endswith(_NOT_A_PARTNER) and not name.startswith(_GENERIC_PREFIXES):
+            out.append((name, m.start(1), m.end(1)))
     for m in _LEAD_FRAME.finditer(text):
         name = m.group(1)
         if m.group().endswith("依托") and name.endswith(_NOT_AN_ORG_END):

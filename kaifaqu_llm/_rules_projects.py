@@ -42,6 +42,7 @@ _GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
 _BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造")
+_NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
 _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
@@ -102,10 +103,12 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
             continue
         clause = text[c_start:clause_end(text, m.end(), s_end)]
         sentence = text[s_start:s_end]
-        for name in names:
+        for name, company in names:
             if name in found:
                 continue
             found[name] = _project(name, clause, sentence, m.end() - s_start, organizations)
+            if company and not found[name].company:
+                found[name] = found[name].model_copy(update={"company": company})
     for name, m_start, m_end in _facilities(text):
         if name in found or any(name in other for other in found):
             continue
@@ -138,8 +141,11 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
 _ABSTRACT = ("全国", "全省", "区域", "一流", "国内", "重要", "知名", "特色", "高品质")
 
 
-def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:
-    """Return the project names one ``…项目`` stands for (several when it closes a list)."""
+def _names(text: str, prefix: str, start: int, c_start: int) -> list[tuple[str, str | None]]:
+    """Return ``(name, company)`` of the projects one ``…项目`` stands for (several when it closes a list).
+
+    The company is known only from the list form 盛隆泰达、宏源两大焦化项目.
+    """
     items_before = []
     if text[start - 1:start] == "、":  # 右卫北城门瓮城修缮、宝宁寺修复项目
         listed = text[c_start:start - 1]
@@ -151,19 +157,19 @@ def _names(text: str, prefix: str, start: int, c_start: int) -> list[str]:
         if len(items) > 1:
             if not _BUILD_VERB.search(listed.split("、")[0]):  # only facilities being built are projects
                 return []
-            return [x for x in items if 3 <= len(x) <= 20 and _specific(x)]
+            return [(x, None) for x in items if 3 <= len(x) <= 20 and _specific(x)]
         prefix = prefix[:-1]
     counted = _COUNTED_HEAD.match(prefix)
     if counted:  # 盛隆泰达、宏源两大焦化项目
         items = items_before + [counted.group("items")]
-        return [f"{x}{counted.group('head')}项目" for x in items if len(x) >= 2]
+        return [(f"{x}{counted.group('head')}项目", x) for x in items if len(x) >= 2 and _NAME_ONLY.fullmatch(x)]
     if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix) or _COUNTED_THING.search(prefix):
         return []
     if prefix.count("“") != prefix.count("”") or "项目" in prefix:  # “一项目一专班”, 项目政策和项目
         return []
     names = [prefix + "项目"]
     names += [x + "项目" for x in items_before if len(x) >= 4 and _specific(x)]
-    return names
+    return [(name, None) for name in names]
 
 
 def _strip_lead(item: str) -> str:

@@ -75,3 +75,10 @@ def test_any_text_gives_a_grounded_profile(text, title):
     for key in FACT_LISTS:
         for fact in getattr(profile, key):
             assert fact.evidence in text or (title and fact.evidence in title), (key, fact)
+
+
+def test_owners_named_only_in_a_project_list_are_organizations():
+    text = "重点推进华润、国电两大光伏项目，与中国电信合作建设算力中心。"
+    profile = extract_rules(Article(source="x", index=0, title=None, text=text, start=0, end=len(text)))
+    assert [(p.name, p.company) for p in profile.projects] == [("华润光伏项目", "华润"), ("国电光伏项目", "国电")]
+    assert sorted(o.name for o in profile.organizations) == sorted(["中国电信", "华润", "国电"])
