@@ -97,7 +97,8 @@ def _is_name(token: str) -> bool:
     return token[0] in _SURNAMES and len(token) <= 3
 
 
-_ROLE_PREFIX = re.compile("|".join(re.escape(r) for r in _ROLES))
+# a role, possibly after the paper's name (科学导报记者, 山西日报通讯员)
+_ROLE_PREFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?(?:记者|通讯员)|" + "|".join(re.escape(r) for r in _ROLES) + ")")
 # Only these characters can appear in a byline: a cheap test that rejects most lines at once.
 _BYLINE_CHARS = re.compile(r"[\s\u4e00-\u9fff（）()、，,/／·□■●◆▲★☆○◎•]{2,40}")
 
