@@ -35,7 +35,7 @@ def extract_rules(article: Article) -> ArticleProfile:
     projects = extract_projects(text, organizations)
     known = {o.name for o in organizations}
     for project in projects:  # a company named only as a project's owner (盛隆泰达、宏源两大焦化项目)
-        if project.company and not any(project.company in name for name in known):
+        if project.company and not any(name.startswith(project.company) for name in known):
             organizations.append(Organization(name=project.company, kind="企业", evidence=project.evidence))
             known.add(project.company)
     return ArticleProfile(
