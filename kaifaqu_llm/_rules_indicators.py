@@ -50,6 +50,7 @@ _PROJECT_INVESTMENT = ("总投资", "计划投资", "投资")
 _PROJECT_CAPACITY = re.compile(r"产能|装机|能力|年产(?!值)")
 _NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
 _BAD_BEFORE = set("第每前")
+_BUILD_BEFORE = re.compile(r"(?:建设|新建|完善提升|打造|改造|布局)$")
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         if near_project and (name.endswith(_PROJECT_INVESTMENT) or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
+        if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size
+            continue
         after = _name_after(text, hit.end, s_end)
         if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after

@@ -73,3 +73,8 @@ def test_subject_is_stripped_from_the_name_and_kept_as_subject():
     ind = only("朔州经济开发区固定资产投资增长迅速，朔州经济开发区税收收入达3.2亿元。",
                subject="朔州经济开发区", subjects=("朔州经济开发区",))
     assert ind.subject == "朔州经济开发区" and ind.name == "税收收入"
+
+
+def test_counts_of_things_being_built_are_the_projects_size_not_indicators():
+    assert extract_indicators("今年新建8个智慧停车场。") == []
+    assert [i.value for i in extract_indicators("今年新建项目13个。")] == [13]
