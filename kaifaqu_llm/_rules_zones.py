@@ -137,7 +137,9 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     """
     candidates = []
     for r, s, e, inside in _raw_candidates(text):
-        inside = inside and not _SUFFIXES[text[s:e]][0] != "园" and text[s:e] != "园区" and _strip_lead(text[r:s]) == text[r:s]
+        # only a park (产业园, 工业园区) is named inside a zone, and only when no verb comes between
+        is_park = _SUFFIXES[text[s:e]][0] == "园" and text[s:e] != "园区"
+        inside = inside and is_park and _strip_lead(text[r:s]) == text[r:s]
         rest = text[r:s] if inside else _strip_lead(text[r:s])
         candidates.append((r, s, e, rest))
         if inside and "级" not in rest:
