@@ -3,7 +3,9 @@
 Encodings, tried in this order:
 
 1. a byte-order mark decides: UTF-8 (``utf-8-sig``), UTF-16 LE/BE (``utf-16``), UTF-32 (``utf-32``);
-2. strict UTF-8 (``utf-8``);
+2. UTF-8 (``utf-8``); a page that is UTF-8 but for a few damaged bytes (at most 8, and at most
+   one per thousand characters, e.g. a file cut mid-character) is read with those bytes
+   replaced by U+FFFD rather than misread as GBK;
 3. strict GBK (``gbk``), then GB18030 (``gb18030``), the encodings of Chinese Windows / OCR tools.
 
 A file with NUL bytes and no UTF-16/32 mark is binary; so is a file that starts with a known
@@ -50,6 +52,8 @@ _SIGNATURES = (
 _LEGACY_CODECS = ("gbk", "gb18030")
 # Share of suspicious characters (control, private use) above which decoded bytes are not text.
 _MAX_ODD_SHARE = 0.02
+# At most this many undecodable bytes (each becomes U+FFFD) are tolerated in an otherwise UTF-8 page.
+_MAX_BAD_UTF8 = 8
 
 
 def _odd_share(text: str) -> float:
@@ -83,6 +87,12 @@ def decode_page_bytes(data: bytes, name: str = "<memory>") -> tuple[str, str]:
         text, codec = data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text = codec = None
+        lenient = data.decode("utf-8", errors="replace")
+        # A UTF-8 page with a few damaged bytes (a file cut mid-character) stays UTF-8: GBK would
+        # "decode" it too, into nonsense. A GBK page read as UTF-8 fails on most of its characters.
+        if lenient.count("\ufffd") <= min(_MAX_BAD_UTF8, len(lenient) // 1000 + 1):
+            text, codec = lenient, "utf-8"
+    if text is None:
         for legacy in _LEGACY_CODECS:
             try:
                 text, codec = data.decode(legacy), legacy

@@ -37,6 +37,15 @@ def test_gb18030_only_characters(tmp_path):
     assert page.text == text and page.encoding == "gb18030"
 
 
+def test_utf8_with_a_damaged_tail_stays_utf8(tmp_path):
+    data = (TEXT * 3).encode("utf-8")[:-2]                 # cut in the middle of the last character
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data)
+    page = read_page(path)
+    assert page.encoding == "utf-8"
+    assert page.text.startswith(TEXT) and page.text.endswith("\ufffd")
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\r", "\n"])
 def test_line_ends_are_kept_verbatim(tmp_path, newline):
     text = TEXT.replace("\n", newline)
