@@ -113,8 +113,10 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if _NAME_RUN.match(before) and before not in _CUT_CHARS and not any(e == start for _, e in zone_spans):
             continue
         found.setdefault(text[start:m.end()], ("企业", start, m.end()))
+    by_suffix = list(found)
     for name, start, end in _framed_names(text):
-        found.setdefault(name, ("企业", start, end))
+        if not any(other in name for other in by_suffix):  # 太原理工大学签署 is not a longer name
+            found.setdefault(name, ("企业", start, end))
     names = sorted(found)
     out = []
     for name, (kind, start, end) in sorted(found.items(), key=lambda kv: kv[1][1]):
@@ -133,7 +135,7 @@ _COUNTED = re.compile(r"^(?:\d+|[一两二三四五六七八九十几多]+)[个�
 _LIST_FRAME = re.compile(f"等(?:\\d+家)?[{CJK}]{{0,6}}?(?:企业|公司|院校|高校院所|高校|科研院所|院所|科研机构|金融机构|"
                          "银行机构|银行|创新平台|集团|媒体|管理团队)(?!项目)")
 _LEAD_FRAME = re.compile(f"以([{CJK}()（）]{{2,12}}?)为(?:龙头|依托)")
-_PARTNER_FRAME = re.compile(f"与([{CJK}()（）]{{2,10}}?)(?:深度|战略|全面|开展|进行|达成)?合作")
+_PARTNER_FRAME = re.compile(f"与([{CJK}()（）]{{2,10}}?)(?:签署|签订|开展|进行|达成|建立|深化|加强)?(?:深度|战略|全面)?合作")
 _NOT_A_PARTNER = ("院所", "高校", "企业", "单位", "部门", "政府", "地区", "国家", "城市", "省份", "县", "市", "区",
                   "团队", "机构", "专家", "人才", "客户", "我们", "他们", "双方", "各方")
 _NOT_AN_ORG_END = ("产业", "中心", "平台", "基地", "资源", "优势", "产品", "行业", "园区", "项目", "技术", "业", "招商")

@@ -87,3 +87,7 @@ def test_verb_inside_the_run_ends_the_left_edge():
 def test_title_written_after_the_name():
     people = extract_people("组建由太原理工大学孙伟院士领衔的团队，邀请王小明教授作报告。")
     assert [(p.name, p.title) for p in people] == [("孙伟", "院士"), ("王小明", "教授")]
+
+
+def test_partner_frame_does_not_swallow_the_verb():
+    assert org_names("开发区与太原理工大学签署合作协议，并与央视总台合作举办活动。") == ["太原理工大学", "央视总台"]
