@@ -46,10 +46,12 @@ _TRAIL_WORDS = ("达到", "可达", "高达", "总计", "合计", "突破", "超
                 "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
 _AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
                          r"建设|挂牌|运行|相当|已|正在|将|均|都|共|现场|集中|而言|目前|先后|陆续|全部|以上")
-_PROJECT_INVESTMENT = ("总投资", "计划投资", "投资")
+_PROJECT_INVESTMENT = ("投资", "计划投资", "项目投资", "协议投资", "投资额")
 _PROJECT_CAPACITY = re.compile(r"产能|装机|能力|年产(?!值)")
 _NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
 _BAD_BEFORE = set("第每前")
+_INNER_VERB = re.compile(r"(?:共建|建成|引进|新增|打造|成立|组建|拥有|设立|实现|完成|培育|吸引|带动|解决|提供)"
+                         r"(?!.*(?:共建|建成|引进|新增|打造|成立|组建|拥有|设立|实现|完成|培育|吸引|带动|解决|提供))")
 _BUILD_BEFORE = re.compile(r"(?:建设|新建|完善提升|打造|改造|布局)$")
 
 
@@ -103,6 +105,9 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
         phrase, cut = trim_leading(phrase, _LEAD_WORDS)
         if not cut:
             break
+    verb = _INNER_VERB.search(phrase)
+    if verb and len(phrase) - verb.end() >= 2:  # 达产后可实现年产值, 中北大学共建研发中心
+        phrase = phrase[verb.end():]
     if "的" in phrase[:-1]:
         head = phrase.rsplit("的", 1)[1]
         if len(head) >= 2:
@@ -164,7 +169,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 continue
         name = _clean_name(pre, subjects + ((subject,) if subject else ()))
         near_project = "项目" in text[max(0, s_start - 80):s_end]
-        if near_project and (name.endswith(_PROJECT_INVESTMENT) or _PROJECT_CAPACITY.search(name)):
+        if near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size

@@ -28,8 +28,9 @@ _PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "
                  "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
                  "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
                  "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的",
-                 "支持", "承接", "坚持", "完善", "孵化", "带", "加速", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
-                 "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着")
+                 "支持", "承接", "坚持", "完善", "孵化", "加速", "宣布", "出席", "并", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
+                 "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着", "踏勘", "察看", "调研", "考察",
+                 "实地", "参观", "走访")
 _PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
 _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
                   "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
@@ -65,8 +66,8 @@ def _project_start(text: str, end: int, floor: int) -> int:
         i -= 1
     rest = text[i:end]
     for word in _PROJECT_LEAD_LONGEST:
-        k = rest.rfind(word)
-        if k < 0 or word in "和及与" and k > 0:
+        k = (0 if rest.startswith(word) else -1) if word in "和及与" else rest.rfind(word)
+        if k < 0:
             continue
         if k + len(word) > len(rest) - 2:
             if word == "等":  # 甲、乙等项目: a list, see _names
@@ -115,11 +116,12 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         s_start, s_end = sentences.around(m_start)
         clause = text[clause_start(text, m_start, s_start):clause_end(text, m_end, s_end)]
         found[name] = _project(name, clause, text[s_start:s_end], m_end - s_start, organizations)
-    return list(found.values())
+    names = list(found)
+    return [p for name, p in found.items() if not any(name != other and name in other for other in names)]
 
 
 _FACILITY = re.compile(
-    f"(?:启动建设|开工建设|规划建设|加快建设|新建|建设|启动|建成|打造)(?P<name>[{CJK}A-Za-z0-9()（）“”]{{2,24}}?"
+    f"(?:启动建设|开工建设|规划建设|加快建设|加快推进|推进|新建|建设|启动|建成|打造)(?P<name>[{CJK}A-Za-z0-9()（）“”]{{2,24}}?"
     r"(?:基地|产业园|加工厂|工厂|生产线|养殖场|湿地公园|公园|小镇|酒店|民宿|绿智城|科技城|新城|博物馆|体育馆))"
     r"(?=建设|[，。；、,;]|等|投入|项目)"
 )
@@ -163,6 +165,9 @@ def _names(text: str, prefix: str, start: int, c_start: int) -> list[tuple[str, 
     if counted:  # 盛隆泰达、宏源两大焦化项目
         items = items_before + [counted.group("items")]
         return [(f"{x}{counted.group('head')}项目", x) for x in items if len(x) >= 2 and _NAME_ONLY.fullmatch(x)]
+    if 2 <= len(prefix) < 4 and start == c_start and text.count(prefix + "项目") >= 2 \
+            and _NAME_ONLY.fullmatch(prefix) and not any(w in prefix for w in _GENERIC_WORDS):
+        return [(prefix + "项目", None)]  # 晶科项目, named again and again: a short brand name
     if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix) or _COUNTED_THING.search(prefix):
         return []
     if prefix.count("“") != prefix.count("”") or "项目" in prefix:  # “一项目一专班”, 项目政策和项目

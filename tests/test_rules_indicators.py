@@ -78,3 +78,9 @@ def test_subject_is_stripped_from_the_name_and_kept_as_subject():
 def test_counts_of_things_being_built_are_the_projects_size_not_indicators():
     assert extract_indicators("今年新建8个智慧停车场。") == []
     assert [i.value for i in extract_indicators("今年新建项目13个。")] == [13]
+
+
+def test_zone_investment_is_an_indicator_even_near_a_project():
+    text = "坚持项目为王，固定资产投资完成42亿元，达产后可实现年产值30亿元。"
+    found = extract_indicators(text)
+    assert [(i.name, i.value) for i in found] == [("固定资产投资", 42), ("年产值", 30)]

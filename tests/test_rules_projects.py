@@ -59,3 +59,8 @@ def test_day_ranges():
 def test_facilities_being_built_are_projects_without_the_word():
     text = "今年将启动建设汾河湿地公园，新建10个乡村康养民宿，打造区域一流营商环境。"
     assert project_names(text) == ["汾河湿地公园", "乡村康养民宿"]
+
+
+def test_short_brand_projects_named_again_and_again():
+    text = "晶科项目启动以来进展顺利。晶科项目全部投产后，用水需求较大。重点项目加快推进。重点项目要抓好。"
+    assert project_names(text) == ["晶科项目"]
