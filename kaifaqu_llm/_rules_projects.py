@@ -42,7 +42,7 @@ _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "�
 _GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
-_BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造")
+_BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造|抓好")
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
@@ -67,7 +67,7 @@ def _project_start(text: str, end: int, floor: int) -> int:
     rest = text[i:end]
     for word in _PROJECT_LEAD_LONGEST:
         k = (0 if rest.startswith(word) else -1) if word in "和及与" else rest.rfind(word)
-        if k < 0:
+        if k < 0 or word == "等" and k + 1 < len(rest):  # 甲、乙等重大项目: a list, see _names
             continue
         if k + len(word) > len(rest) - 2:
             if word == "等":  # 甲、乙等项目: a list, see _names
@@ -99,7 +99,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         previous_end = m.end()
         prefix = text[start:m.start()].strip("“”\"")
         c_start = clause_start(text, m.start(), s_start)
-        names = _names(text, prefix, start, c_start)
+        names = _names(text, prefix, start, c_start, m.start())
         if not names:
             continue
         clause = text[c_start:clause_end(text, m.end(), s_end)]
@@ -143,7 +143,7 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
 _ABSTRACT = ("全国", "全省", "区域", "一流", "国内", "重要", "知名", "特色", "高品质")
 
 
-def _names(text: str, prefix: str, start: int, c_start: int) -> list[tuple[str, str | None]]:
+def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> list[tuple[str, str | None]]:
     """Return ``(name, company)`` of the projects one ``…项目`` stands for (several when it closes a list).
 
     The company is known only from the list form 盛隆泰达、宏源两大焦化项目.
@@ -152,12 +152,18 @@ def _names(text: str, prefix: str, start: int, c_start: int) -> list[tuple[str, 
     if text[start - 1:start] == "、":  # 右卫北城门瓮城修缮、宝宁寺修复项目
         listed = text[c_start:start - 1]
         items_before = [x for x in (_strip_lead(x).removesuffix("项目") for x in listed.split("、")) if x]
+    closing = re.search(r"等([^、等]{1,6})$", prefix)
+    if closing and "企业" in closing.group(1):  # 正极、隔膜等上下游企业项目: firms' projects, unnamed
+        return []
+    if closing and not _specific(closing.group(1)):
+        prefix = prefix[: closing.start() + 1]  # 甲、乙等重大项目: the list closes before a generic word
     if prefix.endswith("等") and len(prefix) > 1:  # 玻璃酒店、玻璃故事馆、峡谷青宿等项目
         listed = text[c_start:start]
         items = [_strip_lead(x) for x in listed.split("、")] + [prefix[:-1]]
-        items = [x for x in items if x]
+        items = [_FACILITY_COUNT.sub("", x) for x in items if x]
         if len(items) > 1:
-            if not _BUILD_VERB.search(listed.split("、")[0]):  # only facilities being built are projects
+            building = _BUILD_VERB.search(listed.split("、")[0]) or text.startswith("建设", head_end + 2)
+            if not building:  # only facilities being built are projects
                 return []
             return [(x, None) for x in items if 3 <= len(x) <= 20 and _specific(x)]
         prefix = prefix[:-1]

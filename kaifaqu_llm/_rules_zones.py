@@ -23,6 +23,7 @@ __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 # suffix → (family, type, abbreviation?)
 _SUFFIXES: dict[str, tuple[str, str, bool]] = {
     "高新技术产业开发区": ("高新", "高新技术产业开发区", False),
+    "高新技术产业示范区": ("高新", "高新技术产业开发区", False),
     "高新技术产业园区": ("高新", "高新技术产业开发区", False),
     "高新技术产业园": ("高新", "高新技术产业开发区", False),
     "高新技术开发区": ("高新", "高新技术产业开发区", False),
@@ -48,14 +49,14 @@ _SUFFIXES: dict[str, tuple[str, str, bool]] = {
 _STANDALONE = ("综改区", "综保区", "综改示范区", "高新区", "经开区")  # bare forms that name one zone
 _SUFFIX_RE = re.compile("|".join(sorted(_SUFFIXES, key=len, reverse=True)))
 _RUN_CHARS = re.compile(f"[{CJK}]")
-_MAX_PREFIX = 10
+_MAX_PREFIX = 14
 # words that open a clause but are not part of a name
 _LEAD_WORDS = ("在", "于", "与", "和", "及", "对", "将", "向", "到", "是", "为", "从", "由", "据", "让", "使",
                "以", "把", "被", "了", "的", "等", "再到", "全力", "推动", "打造", "建设", "创建", "支持", "助力",
                "落户", "入驻", "进驻", "位于", "今年", "去年", "目前", "近日", "同时", "其中", "作为", "全省", "全市",
                "走进", "启动", "围绕", "加快", "做强", "做大", "招引", "落地", "开工", "实施", "推进", "深入推进",
                "按照", "感受", "引领", "全体", "清廉", "积极", "着力", "重点", "努力", "持续", "不断")
-_FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号家占个")
+_FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号占")
 # designations and generic heads that are not names of one zone
 _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", "各级", "各", "全区", "该", "本", "此", "这",
                  "两", "多个", "一批", "重点", "特色", "专业", "新型", "现代", "产业", "工业", "示范", "配套",
@@ -107,6 +108,8 @@ def _raw_candidates(text: str) -> list[tuple[int, int, int, bool]]:
 
 def _strip_lead(raw: str) -> str:
     """Cut a run of text before a suffix down to what can be a name (after the last function word)."""
+    if raw[:1] in ("家", "个", "所", "座") and len(raw) <= 2:  # 93家开发区: the digits end the run
+        raw = raw[1:]
     last = _LAST_FUNCTION.search(raw)
     rest = raw[last.start() + 1:] if last else raw
     for _ in range(3):

@@ -64,3 +64,8 @@ def test_facilities_being_built_are_projects_without_the_word():
 def test_short_brand_projects_named_again_and_again():
     text = "晶科项目启动以来进展顺利。晶科项目全部投产后，用水需求较大。重点项目加快推进。重点项目要抓好。"
     assert project_names(text) == ["晶科项目"]
+
+
+def test_a_list_closed_by_a_generic_head_before_construction():
+    text = "下半年将重点抓好智慧农业产业园、功能食品产业园等重大项目建设，引进正极、隔膜等上下游企业项目。"
+    assert project_names(text) == ["智慧农业产业园", "功能食品产业园"]

@@ -64,3 +64,9 @@ def test_bare_reform_zone_stands_alone():
 def test_header_only_zone_keeps_the_header_as_evidence():
     zones = extract_zones("会议强调，要狠抓项目建设。", headers=("清徐经济开发区",))
     assert zones[0].canonical == "清徐经济开发区" and zones[0].evidence == "清徐经济开发区"
+
+
+def test_long_official_names_and_counted_zones():
+    text = "记者从晋中国家农业高新技术产业示范区获悉，来自93家开发区的代表参加培训。"
+    zones = extract_zones(text, headers=("晋中国家农业高新区经济稳中有进",))
+    assert [(z.canonical, z.primary) for z in zones] == [("晋中国家农业高新技术产业示范区", True)]
