@@ -22,7 +22,8 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
-from ._evaluate import format_table, score_profiles
+from ._crosscheck import cross_check
+from ._evaluate import format_table, load_profiles, score_profiles
 from ._evaluate_segments import score_segmentation
 from ._gold import load_gold
 from ._output import read_profiles
@@ -32,6 +33,7 @@ from ._linker import ZoneLink, annotate_zones, link_zone
 from ._reader import iter_page_paths, page_from_text, read_page, read_pages
 from ._registry import build_registry, read_registry, write_zones
 from ._report import render_report, write_report
+from ._rules import extract_rules
 from ._segmenter import segment, segment_paths
 from ._schema import (
     ArticleProfile,
@@ -71,9 +73,12 @@ __all__ = [
     "RetryPolicy",
     "Usage",
     "read_profiles",
+    "extract_rules",
+    "cross_check",
     # evaluation
     "load_gold",
     "score_profiles",
+    "load_profiles",
     "format_table",
     # profile schema
     "ArticleProfile",
