@@ -5,22 +5,27 @@ base URL, which instructor mode to use by default and whether it is a local
 server that needs no real key. Nothing else in kaifaqu-llm branches on the
 provider. The choices:
 
-=========  ==============================  ===========  =========================================
-name       recognised by                   mode         why
-=========  ==============================  ===========  =========================================
-openai     host api.openai.com             TOOLS        forced function calling, the most robust
-deepseek   host api.deepseek.com           JSON         documented "JSON Output"; no json_schema
-                                                        response_format, and the reasoner model
-                                                        does not honour a forced tool_choice
-qwen       host *dashscope*.aliyuncs.com   TOOLS        DashScope's compatible mode calls tools
-ollama     port 11434 or path /ollama      JSON         Ollama's format=json via json_object
-llamacpp   port 8080                       JSON_SCHEMA  grammar-constrained by the schema
-vllm       port 8000                       JSON_SCHEMA  guided decoding by the schema
-lmstudio   port 1234                       JSON_SCHEMA  LM Studio accepts json_schema only
-local      any other loopback host         JSON_SCHEMA  what most local servers speak
-generic    any other host                  TOOLS        the structured-output path most hosted
-                                                        OpenAI-compatible APIs implement
-=========  ==============================  ===========  =========================================
+==============  ============================  ===========  ==========================================
+name            recognised by                 mode         why
+==============  ============================  ===========  ==========================================
+openai          host api.openai.com           TOOLS        forced function calling, the most robust
+deepseek        host api.deepseek.com         JSON         documented "JSON Output"; no json_schema
+                                                           response_format, and the reasoner model
+                                                           does not honour a forced tool_choice
+qwen            host *dashscope*.aliyuncs     TOOLS        DashScope's compatible mode calls tools
+ollama          port 11434 or path /ollama    JSON         Ollama's format=json via json_object
+llamacpp        port 8080                     JSON_SCHEMA  llama.cpp's llama-server: grammar from
+                                                           the schema
+vllm            port 8000                     JSON_SCHEMA  guided decoding by the schema
+lmstudio        port 1234                     JSON_SCHEMA  LM Studio accepts json_schema only
+llamacpppython  --endpoint llama-cpp-python   TOOLS        the Python binding's server answers
+                (its default port 8000 is                  json_schema with HTTP 500 ("text or
+                taken by vllm)                             json_object"); a forced tool call is its
+                                                           schema-grammar path
+local           any other loopback host       JSON_SCHEMA  what most local servers speak
+generic         any other host                TOOLS        the structured-output path most hosted
+                                                           OpenAI-compatible APIs implement
+==============  ============================  ===========  ==========================================
 
 ``--mode`` overrides the mode; ``--endpoint NAME`` overrides detection.
 """
@@ -82,6 +87,7 @@ PROFILES: tuple[EndpointProfile, ...] = (
     EndpointProfile("llamacpp", "JSON_SCHEMA", local=True, default_base_url="http://localhost:8080/v1", ports=(8080,)),
     EndpointProfile("vllm", "JSON_SCHEMA", local=True, default_base_url="http://localhost:8000/v1", ports=(8000,)),
     EndpointProfile("lmstudio", "JSON_SCHEMA", local=True, default_base_url="http://localhost:1234/v1", ports=(1234,)),
+    EndpointProfile("llamacpppython", "TOOLS", local=True, default_base_url="http://localhost:8000/v1"),
     EndpointProfile("local", "JSON_SCHEMA", local=True, default_base_url="http://localhost:8080/v1"),
     EndpointProfile("generic", "TOOLS"),
 )

@@ -31,7 +31,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from ._backend import BackendResult, Usage
 from ._cache import ProfileCache, cache_key, canonical_json
 from ._capabilities import instructor_mode
-from ._chunking import estimate_tokens, merge_chunk_profiles, split_text
+from ._chunking import merge_chunk_profiles, split_text
 from ._config import ModelConfig
 from ._document import Article
 from ._exceptions import (
@@ -310,10 +310,6 @@ class LLMBackend:
         self._openai = self._client = None
         if self.cache is not None:
             self.cache.close()
-
-    def estimate(self, article: Article) -> int:
-        """Return the estimated token count of ``article``'s text (chunking decides on it)."""
-        return estimate_tokens(article.text)
 
 
 def _describe(exc: BaseException) -> str:

@@ -49,6 +49,7 @@ def test_unknown_endpoint_and_bad_urls() -> None:
 
 def test_every_profile_mode_is_a_known_instructor_mode() -> None:
     assert {p.name for p in PROFILES} >= {"openai", "deepseek", "qwen", "ollama", "llamacpp", "vllm", "lmstudio"}
+    assert detect_profile(None, "llama-cpp-python").mode == "TOOLS"  # its server rejects json_schema
     for profile in PROFILES:
         assert isinstance(instructor_mode(profile.mode), instructor.Mode)
         assert detect_profile(None, profile.name) is profile
