@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ from typing import Any
 import diskcache
 
 __all__ = ["ProfileCache", "cache_key", "canonical_json"]
+
+_log = logging.getLogger(__name__)
+_CACHE_ERRORS = (sqlite3.Error, OSError, diskcache.Timeout)
 
 
 def canonical_json(value: Any) -> str:
@@ -40,8 +45,12 @@ class ProfileCache:
         self._cache = diskcache.Cache(str(self.directory), timeout=60, eviction_policy="none", size_limit=2**40)
 
     def get(self, key: str) -> dict | None:
-        """Return the object stored under ``key``, or None when absent or unreadable."""
-        raw = self._cache.get(key, default=None, retry=True)
+        """Return the object stored under ``key``, or None when absent, unreadable or the cache fails."""
+        try:
+            raw = self._cache.get(key, default=None, retry=True)
+        except _CACHE_ERRORS as exc:
+            _log.warning("cache %s: read failed (%s); treating as a miss", self.directory, exc)
+            return None
         if not isinstance(raw, str):
             return None
         try:
@@ -51,8 +60,16 @@ class ProfileCache:
         return value if isinstance(value, dict) else None
 
     def set(self, key: str, value: Mapping[str, Any]) -> None:
-        """Store ``value`` (a JSON-serialisable mapping) under ``key``, replacing any old one."""
-        self._cache.set(key, json.dumps(dict(value), ensure_ascii=False), retry=True)
+        """Store ``value`` (a JSON-serialisable mapping) under ``key``, replacing any old one.
+
+        A cache that cannot be written (disk full, database locked past the
+        timeout) is logged and skipped: a cache failure must not fail an extraction.
+        """
+        text = json.dumps(dict(value), ensure_ascii=False)
+        try:
+            self._cache.set(key, text, retry=True)
+        except _CACHE_ERRORS as exc:
+            _log.warning("cache %s: write failed (%s); result not cached", self.directory, exc)
 
     def __contains__(self, key: str) -> bool:
         return key in self._cache

