@@ -13,10 +13,14 @@ Two retry loops, each with one job:
 Tokens are counted across every attempt of both loops: instructor accumulates
 the usage of its reasks into the last completion (or the
 ``InstructorRetryException``), and a per-call hook counts HTTP requests.
+``Usage.requests`` is every HTTP request sent; ``Usage.retries`` the requests
+beyond the first per chunk (validation reasks plus transport retries). A cache
+hit costs nothing: ``Usage(cache_hit=True)`` with zero tokens and requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import hashlib
 import logging
@@ -127,6 +131,7 @@ class LLMBackend:
         self._http_client = http_client
         self._openai: openai.AsyncOpenAI | None = None
         self._client: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def prompt_version(self) -> str:
@@ -170,7 +175,12 @@ class LLMBackend:
         )
 
     def _instructor(self) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._client is not None and self._loop is not loop:
+            # Used again from a new event loop (a second asyncio.run): the old pool belongs to a closed loop.
+            self._openai = self._client = None
         if self._client is None:
+            self._loop = loop
             self._openai = openai.AsyncOpenAI(
                 base_url=self.config.effective_base_url,
                 api_key=self.config.api_key or "not-needed",
@@ -305,8 +315,9 @@ class LLMBackend:
 
     async def aclose(self) -> None:
         """Close the HTTP client (a caller-supplied ``http_client`` is left open) and the cache."""
-        if self._openai is not None and self._http_client is None:
-            await self._openai.close()
+        same_loop = self._loop is asyncio.get_running_loop()
+        if self._openai is not None and self._http_client is None and same_loop:
+            await self._openai.close()  # (a client from a closed loop has nothing left to close)
         self._openai = self._client = None
         if self.cache is not None:
             self.cache.close()

@@ -330,6 +330,7 @@ class FakeOpenAIServer:
 
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like real servers: the client pools connections
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 

@@ -352,3 +352,11 @@ def test_transient_classification() -> None:
     assert is_transient(openai.APITimeoutError(request=request))
     assert is_transient(openai.APIConnectionError(request=request))
     assert not is_transient(ValueError("a bug is not a transport failure"))
+
+
+def test_one_backend_survives_a_new_event_loop(fake_server, make_config) -> None:
+    backend = LLMBackend(make_config())
+    first = asyncio.run(backend.extract(make_article()))
+    second = asyncio.run(backend.extract(make_article(index=1)))  # the first loop is closed by now
+    asyncio.run(backend.aclose())
+    assert first.error is None and second.error is None and len(fake_server.requests) == 2
