@@ -40,7 +40,6 @@ from ._config import ModelConfig
 from ._document import Article
 from ._exceptions import (
     ConfigError,
-    ExtractionError,
     QuotaExceededError,
     ResponseError,
     TransportError,
@@ -206,9 +205,7 @@ class LLMBackend:
                 for i, chunk in enumerate(chunks, start=1)
             ]
             profile = profiles[0] if len(profiles) == 1 else merge_chunk_profiles(profiles)
-        except ExtractionError as exc:
-            return BackendResult(None, usage, error=self._error_text(exc), cache_key=key)
-        except Exception as exc:  # noqa: BLE001 - one article must never sink a batch
+        except Exception as exc:  # noqa: BLE001 - an ExtractionError, or a bug: one article must never sink a batch
             return BackendResult(None, usage, error=self._error_text(exc), cache_key=key)
         if self.cache is not None:
             self.cache.set(
