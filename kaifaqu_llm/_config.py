@@ -10,6 +10,10 @@ Precedence, highest first, for every setting::
     4. the endpoint profile's default base URL (``--endpoint ollama`` → http://localhost:11434/v1),
        then the defaults of the fields below
 
+The transport retry policy (``retry``) can also come from the environment:
+``KAIFAQU_RETRY_ATTEMPTS`` (tries, the first included) and ``KAIFAQU_RETRY_MAX_WAIT``
+(seconds: the cap on any single wait, a server's ``Retry-After`` included).
+
 A local server (loopback host, or an endpoint profile marked local) needs no real
 key: the client sends ``not-needed``. The key never appears in ``repr()``,
 ``str()`` or any error message built here.
@@ -143,6 +147,10 @@ class ModelConfig:
         if unknown:
             raise ConfigError(f"unknown model setting(s): {', '.join(unknown)}")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "retry" not in values:
+            retry = _retry_from_env(env)
+            if retry is not None:
+                values["retry"] = retry
         return cls(**values)  # type: ignore[arg-type]
 
     def with_(self, **changes: object) -> ModelConfig:
@@ -177,6 +185,26 @@ class ModelConfig:
     def secrets(self) -> tuple[str, ...]:
         """Return the values that must never be written anywhere (for :func:`redact`)."""
         return (self.api_key,) if self.api_key else ()
+
+
+def _retry_from_env(env: Mapping[str, str]) -> RetryPolicy | None:
+    """Return the policy set by KAIFAQU_RETRY_ATTEMPTS / KAIFAQU_RETRY_MAX_WAIT, or None when neither is set."""
+    attempts, max_wait = env.get("KAIFAQU_RETRY_ATTEMPTS"), env.get("KAIFAQU_RETRY_MAX_WAIT")
+    if not attempts and not max_wait:
+        return None
+    policy = RetryPolicy()
+    try:
+        if attempts:
+            policy = replace(policy, attempts=int(attempts))
+        if max_wait:
+            wait = float(max_wait)
+            policy = replace(policy, max_delay=wait, base_delay=min(policy.base_delay, wait))
+    except ValueError:
+        raise ConfigError(
+            f"KAIFAQU_RETRY_ATTEMPTS must be an integer and KAIFAQU_RETRY_MAX_WAIT a number of seconds "
+            f"(got {attempts!r}, {max_wait!r})"
+        ) from None
+    return policy
 
 
 def resolve_cache_dir(cli_value: str | os.PathLike[str] | None, env: Mapping[str, str] = os.environ) -> Path:
