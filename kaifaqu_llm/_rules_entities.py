@@ -14,6 +14,7 @@ one role share it (副主任张大虎、卫奇武、陈拥军). Bylines are not 
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from ._rules_text import CJK, Sentences, clause_end, clause_start
@@ -65,9 +66,12 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
     i = end
     while i > floor and _NAME_RUN.match(text[i - 1]) and text[i - 1] not in _CUT_CHARS:
         i -= 1
-    for s, e in stops:  # a zone (or another name) right before: 盐湖高新区石药银湖制药有限公司
-        if i <= s < end and e < end:
+    k = bisect.bisect_left(stops, (i, -1))
+    while k < len(stops) and stops[k][0] < end:  # a zone right before: 盐湖高新区石药银湖制药有限公司
+        s, e = stops[k]
+        if e < end:
             i = max(i, e)
+        k += 1
     rest = text[i:end]
     cut = max((rest.rfind(v) + len(v) for v in _INNER_VERBS if v in rest[:-1]), default=0)
     i += cut  # 一同前往山西中科蓝安…公司, 它标志着亚新科…公司 (借助协会: nothing left, no name)
@@ -86,6 +90,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
     A name contained in a longer one found in the same text is not repeated.
     """
     sentences = Sentences.of(text)
+    zone_spans = tuple(sorted(zone_spans))
     found: dict[str, tuple[str, int, int]] = {}
     for m in _ORG_RE.finditer(text):
         end = m.end()

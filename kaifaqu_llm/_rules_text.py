@@ -25,7 +25,10 @@ CJK = "\u4e00-\u9fff"
 NAME_CHARS = f"{CJK}A-Za-z0-9()（）"
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]+")
+_MAX_SENTENCE = 400  # longer "sentences" are cut so that per-sentence work stays linear overall
+_MAX_CLAUSE = 300  # OCR runs without punctuation must not make the scans quadratic
 _CLAUSE_DELIMS = set("，,：:。！？；!?;\n“”\"「」")
+_DELIM_RE = re.compile(f"[{re.escape(''.join(sorted(_CLAUSE_DELIMS)))}]")
 
 
 @dataclass(frozen=True)
@@ -70,25 +73,35 @@ def _add_span(text: str, spans: list, start: int, end: int) -> None:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    while end - start > _MAX_SENTENCE:  # an OCR run with no full stop: cut at a comma, else hard
+        cut = max(text.rfind(c, start, start + _MAX_SENTENCE) for c in "，,")
+        cut = cut + 1 if cut > start else start + _MAX_SENTENCE
+        spans.append((start, cut))
+        start = cut
     if end > start:
         spans.append((start, end))
 
 
+@lru_cache(maxsize=16)
+def _delimiter_positions(text: str, chars: str) -> tuple[int, ...]:
+    pattern = _DELIM_RE if not chars else re.compile(f"[{re.escape(''.join(_CLAUSE_DELIMS) + chars)}]")
+    return tuple(m.start() for m in pattern.finditer(text))
+
+
 def clause_start(text: str, pos: int, floor: int = 0, extra: str = "") -> int:
     """Return the offset just after the last clause delimiter before ``pos`` (not below ``floor``)."""
-    i = pos
-    while i > floor and text[i - 1] not in _CLAUSE_DELIMS and text[i - 1] not in extra:
-        i -= 1
-    return i
+    floor = max(floor, pos - _MAX_CLAUSE)
+    delims = _delimiter_positions(text, extra)
+    i = bisect.bisect_left(delims, pos) - 1
+    return max(floor, delims[i] + 1) if i >= 0 else floor
 
 
 def clause_end(text: str, pos: int, ceiling: int | None = None, extra: str = "") -> int:
     """Return the offset of the first clause delimiter at or after ``pos`` (not above ``ceiling``)."""
-    ceiling = len(text) if ceiling is None else ceiling
-    i = pos
-    while i < ceiling and text[i] not in _CLAUSE_DELIMS and text[i] not in extra:
-        i += 1
-    return i
+    ceiling = min(len(text) if ceiling is None else ceiling, pos + _MAX_CLAUSE)
+    delims = _delimiter_positions(text, extra)
+    i = bisect.bisect_left(delims, pos)
+    return min(ceiling, delims[i]) if i < len(delims) else ceiling
 
 
 def trim_leading(phrase: str, words: tuple[str, ...], max_rounds: int = 6) -> tuple[str, int]:

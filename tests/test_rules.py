@@ -82,3 +82,14 @@ def test_owners_named_only_in_a_project_list_are_organizations():
     profile = extract_rules(Article(source="x", index=0, title=None, text=text, start=0, end=len(text)))
     assert [(p.name, p.company) for p in profile.projects] == [("华润光伏项目", "华润"), ("国电光伏项目", "国电")]
     assert sorted(o.name for o in profile.organizations) == sorted(["中国电信", "华润", "国电"])
+
+
+def test_text_without_full_stops_is_cut_into_bounded_sentences():
+    from kaifaqu_llm._rules_text import Sentences
+
+    text = "盐湖高新区石药银湖制药有限公司投资3亿元项目，" * 3000  # OCR run: no full stop anywhere
+    spans = Sentences.of(text).spans
+    assert max(end - start for start, end in spans) <= 400  # keeps per-sentence work linear overall
+    assert "".join(text[s:e] for s, e in spans) == text
+    profile = extract_rules(Article(source="x", index=0, title=None, text=text, start=0, end=len(text)))
+    assert profile.organizations and profile.indicators
