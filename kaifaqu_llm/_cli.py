@@ -96,7 +96,7 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (env KAIFAQU_BASE_URL, OPENAI_BASE_URL)")
     p.add_argument("--mode", help="instructor mode: tools, json_schema, json, md_json (default: from the endpoint)")
     p.add_argument("--endpoint", help="endpoint kind when the URL does not tell: openai, deepseek, qwen, vllm, "
-                                      "llamacpp, lmstudio, ollama")
+                                      "llamacpp, llamacpppython, lmstudio, ollama, local, generic")
     p.add_argument("--concurrency", type=int, default=8, help="articles in flight (default 8)")
     p.add_argument("--timeout", type=float, help="seconds per request")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
@@ -134,6 +134,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     )
     result = extract(args.inputs, args.out, config=config, options=options)
     _print_err(f"kaifaqu: {result.backend_note}")
+    for note in result.notes:
+        _print_err(f"kaifaqu: {note}")
     for line in result.input_errors:
         _print_err(line)
     for record in result.article_errors:

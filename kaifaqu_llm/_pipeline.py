@@ -67,6 +67,7 @@ class ExtractResult:
     backend: str
     backend_note: str
     input_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     pages: int = 0
     seconds: float = 0.0
@@ -333,6 +334,9 @@ async def extract_async(
             run.checkpoint()  # an interrupted run keeps every page it finished
     result = ExtractResult(records=records, backend=backend_name, backend_note=note, input_errors=input_errors,
                            usage=run.usage, pages=len(pages))
+    notice = getattr(run.catalog, "notice", None)
+    if notice:
+        result.notes.append(notice)
     if out is not None:
         result.written = _write_outputs(out, records, pages, input_errors, backend_name, run.usage, options.formats)
     result.seconds = time.perf_counter() - started
