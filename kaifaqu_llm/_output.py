@@ -119,6 +119,10 @@ def merge_profiles(out_dir: str | os.PathLike[str], records: Iterable[dict], sou
     target = out / PROFILES_FILE
     replaced = set(sources)
     with out_lock(out):
+        # Every writer of profiles.jsonl holds this lock, so a temp file of it now is a killed run's leftover.
+        for stale in out.glob(f".{PROFILES_FILE}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
         kept: list[dict] = []
         if target.exists():
             try:

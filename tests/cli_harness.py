@@ -49,8 +49,12 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _command(args: Sequence[str]) -> list[str]:
-    return [sys.executable, "-m", "kaifaqu_llm", *map(str, args)]
+def _command(args: Sequence[str], setup: str | None = None) -> list[str]:
+    if setup is None:
+        return [sys.executable, "-m", "kaifaqu_llm", *map(str, args)]
+    # ``setup`` runs first in the child (e.g. to checkpoint after every article), then the real CLI
+    code = f"{setup}\nimport sys\nfrom kaifaqu_llm._cli import main\nsys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", code, *map(str, args)]
 
 
 def kaifaqu(*args: object, env: Mapping[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -59,9 +63,9 @@ def kaifaqu(*args: object, env: Mapping[str, str] | None = None, timeout: float 
                           encoding="utf-8", timeout=timeout)
 
 
-def start_kaifaqu(*args: object, env: Mapping[str, str] | None = None) -> subprocess.Popen:
-    """Start ``kaifaqu ARGS`` and return the running process (stdout/stderr piped as text)."""
-    return subprocess.Popen(_command(args), env=dict(env or cli_env()), stdout=subprocess.PIPE,
+def start_kaifaqu(*args: object, env: Mapping[str, str] | None = None, setup: str | None = None) -> subprocess.Popen:
+    """Start ``kaifaqu ARGS`` (after the Python code ``setup``) and return the running process (output piped)."""
+    return subprocess.Popen(_command(args, setup), env=dict(env or cli_env()), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, encoding="utf-8")
 
 
