@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._document import Article
 from ._rules_entities import extract_organizations, extract_people
 from ._rules_indicators import extract_indicators
+from ._rules_industries import extract_industries
 from ._rules_projects import extract_events, extract_projects
 from ._rules_zones import extract_zones, find_zone_mentions
 from ._schema import ArticleProfile, Organization
@@ -40,6 +41,7 @@ def extract_rules(article: Article) -> ArticleProfile:
             known.add(project.company)
     return ArticleProfile(
         zones=zones,
+        industries=extract_industries(text),
         indicators=extract_indicators(text, subject=primary.mention if primary else None, subjects=zone_names),
         projects=projects,
         organizations=organizations,
