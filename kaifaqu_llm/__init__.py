@@ -23,7 +23,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._crosscheck import cross_check
-from ._evaluate import format_table, load_profiles, score_profiles
+from ._evaluate import format_table, score_profiles
 from ._evaluate_segments import score_segmentation
 from ._gold import load_gold
 from ._output import read_profiles
@@ -78,7 +78,6 @@ __all__ = [
     # evaluation
     "load_gold",
     "score_profiles",
-    "load_profiles",
     "format_table",
     # profile schema
     "ArticleProfile",

@@ -248,7 +248,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ._evaluate import format_segment_table, format_table, load_profiles, load_segments, score_profiles
+    from ._evaluate import format_segment_table, format_table, load_segments, score_profiles
+    from ._output import read_profiles
     from ._gold import load_gold
 
     if bool(args.profiles) == bool(args.segments):
@@ -260,7 +261,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         scores = score_segmentation(gold, load_segments(args.segments))
         text = format_segment_table(scores)
     else:
-        scores = score_profiles(gold, load_profiles(args.profiles))
+        scores = score_profiles(gold, read_profiles(args.profiles))
         text = format_table(scores)
     if args.json:
         print(json.dumps(scores, ensure_ascii=False, indent=2))

@@ -37,11 +37,11 @@ from ._document import Article
 from ._exceptions import InputError, input_error
 from ._gold import GoldPage, squash
 from ._numbers import normalize_unit, parse_number
+from ._output import read_profiles
 
 __all__ = [
     "CATEGORIES",
     "score_profiles",
-    "load_profiles",
     "format_table",
     "format_segment_table",
     "fact_matches",
@@ -291,27 +291,6 @@ def score_profiles(gold: dict[str, GoldPage], records: list[dict]) -> dict:
         "pages": pages,
         "unscored_sources": sorted(set(by_source) - set(gold)),
     }
-
-
-def load_profiles(path: str | Path) -> list[dict]:
-    """Return the records of a ``profiles.jsonl`` file; a malformed line raises :class:`InputError` naming file:line."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise input_error(path, f"cannot read profiles ({exc.__class__.__name__})") from None
-    records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("source"), str):
-            raise InputError(f'{path}:{number}: expected a profile object with a "source" string')
-        records.append(record)
-    return records
 
 
 def load_segments(path: str | Path) -> dict[str, list[Article]]:

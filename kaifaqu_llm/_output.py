@@ -90,7 +90,7 @@ def read_profiles(path: str | os.PathLike[str]) -> list[dict]:
     if path.is_dir():
         path = path / PROFILES_FILE
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
         raise input_error(path, "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -103,7 +103,7 @@ def read_profiles(path: str | os.PathLike[str]) -> list[dict]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not a JSON record ({exc.msg})") from None
-        if not isinstance(record, dict) or "source" not in record:
+        if not isinstance(record, dict) or not isinstance(record.get("source"), str):
             raise InputError(f"{path}:{number}: not a profile record (no source)")
         records.append(record)
     return records

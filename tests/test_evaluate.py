@@ -6,13 +6,13 @@ from kaifaqu_llm._evaluate import (
     CATEGORIES,
     fact_matches,
     format_table,
-    load_profiles,
     load_segments,
     names_agree,
     score_profiles,
 )
 from kaifaqu_llm._exceptions import GoldFormatError, InputError
 from kaifaqu_llm._gold import load_gold
+from kaifaqu_llm._output import read_profiles
 
 GOLD_ARTICLE = {
     "index": 0, "zone_header": "平遥经济技术开发区", "title": "项目建设提速", "subtitle": None,
@@ -127,16 +127,16 @@ def test_format_table_lists_every_category(gold_dir):
         assert category in table
 
 
-def test_load_profiles_names_file_and_line_of_a_bad_record(tmp_path):
+def test_read_profiles_names_file_and_line_of_a_bad_record(tmp_path):
     path = tmp_path / "profiles.jsonl"
     path.write_text(json.dumps({"source": "a.txt"}) + "\n\n{not json\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"profiles\.jsonl:3"):
-        load_profiles(path)
+        read_profiles(path)
     path.write_text('{"source": "a.txt"}\n[1, 2]\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"profiles\.jsonl:2"):
-        load_profiles(path)
+        read_profiles(path)
     path.write_text('{"source": "a.txt", "zones": []}\n', encoding="utf-8")
-    assert load_profiles(path) == [{"source": "a.txt", "zones": []}]
+    assert read_profiles(path) == [{"source": "a.txt", "zones": []}]
 
 
 def test_malformed_gold_file_raises_gold_format_error_naming_it(tmp_path):
