@@ -105,6 +105,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if not _good_prefix(prefix, m.group()) or name.endswith(_GOVERNMENT):
             continue
         found.setdefault(name, (_ORG_SUFFIXES[m.group()], start, end))
+    zone_ends = {e for _, e in zone_spans}
     for m in _TRADE_RE.finditer(text):
         after = text[m.end():m.end() + 2]
         nxt = text[m.end():m.end() + 1]
@@ -115,7 +116,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if not 2 <= len(prefix) <= 4 or prefix.startswith(_GENERIC_PREFIXES) or prefix.endswith(("的", "新")):
             continue
         before = text[start - 1] if start else "，"
-        if _NAME_RUN.match(before) and before not in _CUT_CHARS and not any(e == start for _, e in zone_spans):
+        if _NAME_RUN.match(before) and before not in _CUT_CHARS and start not in zone_ends:
             continue
         found.setdefault(text[start:m.end()], ("企业", start, m.end()))
     by_suffix = list(found)

@@ -143,6 +143,12 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
 _ABSTRACT = ("全国", "全省", "区域", "一流", "国内", "重要", "知名", "特色", "高品质")
 
 
+def _occurs_twice(text: str, needle: str) -> bool:
+    # not text.count(): that scans the whole article for every candidate (quadratic on a huge page)
+    first = text.find(needle)
+    return first != -1 and text.find(needle, first + len(needle)) != -1
+
+
 def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> list[tuple[str, str | None]]:
     """Return ``(name, company)`` of the projects one ``…项目`` stands for (several when it closes a list).
 
@@ -171,7 +177,7 @@ def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> l
     if counted:  # 盛隆泰达、宏源两大焦化项目
         items = items_before + [counted.group("items")]
         return [(f"{x}{counted.group('head')}项目", x) for x in items if len(x) >= 2 and _NAME_ONLY.fullmatch(x)]
-    if 2 <= len(prefix) < 4 and start == c_start and text.count(prefix + "项目") >= 2 \
+    if 2 <= len(prefix) < 4 and start == c_start and _occurs_twice(text, prefix + "项目") \
             and _NAME_ONLY.fullmatch(prefix) and not any(w in prefix for w in _GENERIC_WORDS):
         return [(prefix + "项目", None)]  # 晶科项目, named again and again: a short brand name
     if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix) or _COUNTED_THING.search(prefix):

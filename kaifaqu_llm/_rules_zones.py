@@ -196,24 +196,31 @@ def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:
     known = {m.prefix for m in header_mentions if m.prefix}
     body = find_zone_mentions(text, known)
     groups: list[list[ZoneMention]] = []
+    # _same_zone depends only on (prefix, family): compare with each group's distinct names, not every
+    # repetition, so a page naming one zone thousands of times stays linear.
+    names: list[dict[tuple[str, str], ZoneMention]] = []
     bare: list[ZoneMention] = []
     for m in header_mentions + body:
         if not m.prefix:
             bare.append(m)
             continue
-        for group in groups:
-            if any(_same_zone(m, other) for other in group):
+        for group, distinct in zip(groups, names):
+            if any(_same_zone(m, other) for other in distinct.values()):
                 group.append(m)
+                distinct.setdefault((m.prefix, m.family), m)
                 break
         else:
             groups.append([m])
+            names.append({(m.prefix, m.family): m})
     header_ids = {id(m) for m in header_mentions}
+    families = [{o.family for o in g} for g in groups]
     for m in bare:  # 经开区 alone refers to a named zone of its kind, or stands on its own
-        target = next((g for g in groups if any(o.family == m.family for o in g)), None)
+        target = next((g for g, kinds in zip(groups, families) if m.family in kinds), None)
         if target is not None:
             target.append(m)
         elif m.suffix in _STANDALONE:
             groups.append([m])
+            families.append({m.family})
     if not groups:
         return []
     in_header = [any(id(m) in header_ids for m in g) for g in groups]
