@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,10 @@ from ._exceptions import ConfigError, InputError
 from ._output import atomic_write_text, merge_profiles
 from ._records import build_record, error_record
 
-__all__ = ["BACKENDS", "ExtractOptions", "ExtractResult", "extract", "extract_async", "choose_backend"]
+__all__ = [
+    "BACKENDS", "ExtractOptions", "ExtractResult", "extract", "extract_async", "choose_backend",
+    "article_record", "extract_article",
+]
 
 BACKENDS = ("auto", "llm", "rules", "hybrid")
 _CHECKPOINT_SECONDS = 20.0
@@ -157,6 +160,51 @@ def _segment_pages(pages: list[Page], stitch: bool) -> list[Article]:
     return [article for page in pages for article in by_page[page.source]]
 
 
+def _pages_without_articles(pages: list[Page], articles: list[Article]) -> list[str]:
+    """Return one line per page that yields no article (blank, or no text the segmenter keeps)."""
+    covered = {a.source for a in articles} | {part[0] for a in articles for part in a.parts}
+    lines = []
+    for page in pages:
+        if page.source not in covered:
+            problem = "blank page (no text)" if not page.text.strip() else (
+                f"no article found in {len(page.text)} characters of text")
+            lines.append(f"{page.path or page.source}: {problem}")
+    return lines
+
+
+async def extract_article(backend: Backend, article: Article) -> BackendResult:
+    """Return ``backend``'s result for ``article``; an unexpected exception becomes the result's error."""
+    try:
+        return await backend.extract(article)
+    except Exception as exc:  # noqa: BLE001 - a backend bug must not sink the batch
+        return BackendResult(None, error=f"{exc.__class__.__name__}: {exc}")
+
+
+def article_record(article: Article, result: BackendResult, pages: Mapping[str, Page], *, backend_name: str,
+                   model: str | None, prompt_version: str | None, strict: bool, rules: RulesBackend | None = None,
+                   catalog: Any | None = None) -> dict:
+    """Return the grounded profile record of one article (the ``profiles.jsonl`` contract).
+
+    Shared by :func:`extract` and the batch core (``_batch.extract_rows``). With
+    ``rules`` (the hybrid backend) the record gets a ``crosscheck``; with a
+    ``catalog`` its zones are linked.
+    """
+    common = dict(backend=backend_name, model=model, prompt_version=prompt_version, usage=result.usage.to_json())
+    extra = {"cache_key": result.cache_key} if result.cache_key else None
+    if result.profile is None:
+        return error_record(article, result.error or "no profile", extra=extra, **common)
+    record = build_record(article, result.profile, pages, strict=strict, extra=extra, **common)
+    if rules is not None:
+        from ._crosscheck import cross_check
+
+        record["crosscheck"] = cross_check(result.profile, rules.extract_sync(article), article.text)
+    if catalog is not None:
+        from ._linker import annotate_zones
+
+        annotate_zones(record["zones"], catalog)
+    return record
+
+
 class _Run:
     """One extraction run: drives the backend over the articles and collects records."""
 
@@ -173,22 +221,10 @@ class _Run:
         self._last_checkpoint = time.monotonic()
 
     def _record(self, article: Article, result: BackendResult) -> dict:
-        common = dict(backend=self.backend_name, model=getattr(self.backend, "model", None),
-                      prompt_version=getattr(self.backend, "prompt_version", None),
-                      usage=result.usage.to_json())
-        extra = {"cache_key": result.cache_key} if result.cache_key else None
-        if result.profile is None:
-            return error_record(article, result.error or "no profile", extra=extra, **common)
-        record = build_record(article, result.profile, self.pages, strict=self.options.strict, extra=extra, **common)
-        if self.rules is not None:
-            from ._crosscheck import cross_check
-
-            record["crosscheck"] = cross_check(result.profile, self.rules.extract_sync(article), article.text)
-        if self.catalog is not None:
-            from ._linker import annotate_zones
-
-            annotate_zones(record["zones"], self.catalog)
-        return record
+        return article_record(article, result, self.pages, backend_name=self.backend_name,
+                              model=getattr(self.backend, "model", None),
+                              prompt_version=getattr(self.backend, "prompt_version", None),
+                              strict=self.options.strict, rules=self.rules, catalog=self.catalog)
 
     async def run(self, articles: list[Article], progress: Any) -> list[dict]:
         for article in articles:
@@ -203,10 +239,7 @@ class _Run:
                     position, article = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                try:
-                    result = await self.backend.extract(article)
-                except Exception as exc:  # noqa: BLE001 - a backend bug must not sink the batch
-                    result = BackendResult(None, error=f"{exc.__class__.__name__}: {exc}")
+                result = await extract_article(self.backend, article)
                 record = self._record(article, result)
                 self.usage.add(result.usage)
                 self._records[position] = record
@@ -322,6 +355,7 @@ async def extract_async(
         backend_name, note = getattr(backend, "name", "custom"), f"using the {getattr(backend, 'name', 'custom')} backend"
     pages, input_errors = _read_inputs(inputs)
     articles = _segment_pages(pages, options.stitch)
+    input_errors += _pages_without_articles(pages, articles)
     out = Path(out_dir) if out_dir is not None else None
     run = _Run(backend, backend_name, {p.source: p for p in pages}, options, out)
     progress = _progress(len(articles), options.progress)

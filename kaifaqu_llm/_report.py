@@ -282,7 +282,10 @@ def load_pages(out_dir: str | Path, sources: set[str]) -> dict[str, str]:
     pages = {}
     for source in sources:
         entry = entries.get(source, {})
-        candidates = [out / "pages" / source]
+        # A source is a bare file name; one with a path in it (a hand-edited or foreign profiles.jsonl)
+        # must not make the report read, and embed, a file outside OUT/pages.
+        plain = source not in ("", ".", "..") and Path(source).name == source and "\\" not in source
+        candidates = [out / "pages" / source] if plain else []
         if entry.get("path"):
             candidates += [Path(entry["path"]), out / entry["path"]]
         for candidate in candidates:
