@@ -47,6 +47,7 @@ from ._exceptions import (
 )
 from ._prompts import DEFAULT_PROMPT_VERSION, load_prompts
 from ._schema import ArticleProfile
+from ._secrets import register_secrets
 
 __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_seconds"]
 
@@ -123,6 +124,7 @@ class LLMBackend:
         if not config.model:
             raise ConfigError("the llm backend needs a model: set KAIFAQU_MODEL or pass --model")
         self.config = config
+        register_secrets(config.secrets())  # masked in every log record, the SDK's included
         self.cache = cache
         self.refresh = refresh
         self._prompts = load_prompts(prompt_version)
@@ -204,7 +206,7 @@ class LLMBackend:
                 await self._extract_chunk(article, chunk, (i, len(chunks)), usage)
                 for i, chunk in enumerate(chunks, start=1)
             ]
-            profile = profiles[0] if len(profiles) == 1 else merge_chunk_profiles(profiles)
+            profile = self._without_secrets(profiles[0] if len(profiles) == 1 else merge_chunk_profiles(profiles))
         except Exception as exc:  # noqa: BLE001 - an ExtractionError, or a bug: one article must never sink a batch
             return BackendResult(None, usage, error=self._error_text(exc), cache_key=key)
         if self.cache is not None:
@@ -229,6 +231,14 @@ class LLMBackend:
             return ArticleProfile.model_validate(value["profile"])
         except ValueError:
             return None  # written by an incompatible version: treat as a miss
+
+    def _without_secrets(self, profile: ArticleProfile) -> ArticleProfile:
+        """Return ``profile`` with the API key masked: a server or model that echoes it must not get it cached."""
+        secrets = self.config.secrets()
+        text = profile.model_dump_json()
+        if not any(s in text for s in secrets):
+            return profile
+        return ArticleProfile.model_validate_json(redact(text, *secrets))
 
     def _error_text(self, exc: BaseException) -> str:
         return redact(f"{type(exc).__name__}: {exc}", *self.config.secrets())

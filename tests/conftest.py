@@ -17,6 +17,7 @@ import vcr
 
 from kaifaqu_llm._config import ModelConfig, RetryPolicy
 from kaifaqu_llm._document import Article
+from kaifaqu_llm._exceptions import redact
 from tests.fake_openai_server import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,9 +29,13 @@ TEST_API_KEY = "sk-kaifaqu-test-SECRET-0123456789abcdef"
 SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie")
 
 
+def _secrets() -> list[str]:
+    return [s for s in (TEST_API_KEY, os.environ.get("KAIFAQU_API_KEY"), os.environ.get("OPENAI_API_KEY")) if s]
+
+
 def _scrub_request(request):  # type: ignore[no-untyped-def]
     """Drop any key that found its way into a request body before it is written to a cassette."""
-    secrets = [s for s in (TEST_API_KEY, os.environ.get("KAIFAQU_API_KEY"), os.environ.get("OPENAI_API_KEY")) if s]
+    secrets = _secrets()
     if request.body:
         body = request.body.decode("utf-8") if isinstance(request.body, bytes) else request.body
         for secret in secrets:
@@ -44,6 +49,14 @@ def _scrub_response(response: dict) -> dict:
     for name in list(headers):
         if name.lower() in ("set-cookie", "openai-organization", "openai-project"):
             del headers[name]
+    # A server may echo the key (a 401 body, a proxy header): mask it in what is recorded.
+    for name, values in headers.items():
+        headers[name] = [redact(str(v), *_secrets()) for v in values] if isinstance(values, list) else values
+    body = response.get("body") or {}
+    if isinstance(body.get("string"), bytes):
+        body["string"] = redact(body["string"].decode("utf-8", "replace"), *_secrets()).encode("utf-8")
+    elif isinstance(body.get("string"), str):
+        body["string"] = redact(body["string"], *_secrets())
     return response
 
 
