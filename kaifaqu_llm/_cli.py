@@ -111,7 +111,49 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="user zone catalog extending / overriding the built-in one (repeatable)")
     p.add_argument("--no-stitch", action="store_true", help="do not join 下转/上接 continuations across pages")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
+    scale = p.add_argument_group("scale-out (docs/scale-out.md)")
+    scale.add_argument("--engine", default="single", choices=["single", "local", "ray"],
+                       help="single (default): this process; local: resumable shards in this process; "
+                            "ray: resumable shards on Ray Data actors (pip install 'kaifaqu-llm[ray]')")
+    scale.add_argument("--address", help="Ray cluster to join: auto, or ray://HOST:10001 (default: a local Ray)")
+    scale.add_argument("--actors", default="1,2", metavar="MIN,MAX", help="Ray actor pool size (default 1,2)")
+    scale.add_argument("--shards", type=int, default=16, help="output shards, the unit of resume (default 16)")
+    scale.add_argument("--max-in-flight", type=int, metavar="N",
+                       help="requests in flight across all workers (default: --concurrency); each Ray actor "
+                            "gets ceil(N / MAX actors). --base-url may list replicas: URL1,URL2")
     p.set_defaults(func=_cmd_extract)
+
+
+def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progress: bool) -> int:
+    from ._batch import BatchConfig
+    from ._shards import BatchOptions, extract_batch
+
+    try:
+        low, high = (int(v) for v in args.actors.split(","))
+    except ValueError:
+        raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
+    batch_config, note = BatchConfig.resolve(
+        config, args.backend, base_urls=urls, max_in_flight=args.max_in_flight or args.concurrency,
+        cache_dir=args.cache_dir, use_cache=not args.no_cache, refresh=args.refresh, strict=args.strict,
+        catalogs=tuple(args.catalog))
+    options = BatchOptions(engine=args.engine, shards=args.shards, max_in_flight=args.max_in_flight or args.concurrency,
+                           address=args.address, actors=(low, high), stitch=not args.no_stitch,
+                           formats=tuple(args.format), progress=progress)
+    result = extract_batch(args.inputs, args.out, batch_config, options)
+    _print_err(f"kaifaqu: {note}; engine {args.engine}")
+    for line in result.input_errors:
+        _print_err(line)
+    for record in result.article_errors:
+        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    usage = result.usage
+    _print_err(
+        f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
+        f"{result.shards - result.shards_skipped} of {result.shards} shard(s) run ({result.articles_run} "
+        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} completion "
+        f"{usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}"
+    )
+    _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -121,12 +163,17 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask,
                                    "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
                  if v is not None}
-    config = ModelConfig.resolve(model=args.model, base_url=args.base_url, mode=args.mode, **overrides)
+    urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
+    if len(urls) > 1 and args.engine == "single":
+        raise ConfigError("several --base-url replicas need --engine local or --engine ray")
+    config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
     progress = False
     if not args.quiet:
         from ._progress import progress_enabled
 
         progress = progress_enabled(quiet=args.quiet)
+    if args.engine != "single":
+        return _cmd_extract_batch(args, config, urls, progress)
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=not args.no_stitch, formats=tuple(args.format),
