@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from tests import fake_openai_server as fake
 from tests.cli_harness import (
     CONTRACT_KEYS,
@@ -134,3 +136,19 @@ def test_failed_articles_are_retried_by_the_next_run_not_cached(tmp_path) -> Non
     assert len(records) == len(texts) and all(r["error"] is None for r in records)
     # the second run asks only for the article that failed: the others come from the cache
     assert requests == len(texts) + 1
+
+
+def test_retry_policy_from_the_environment() -> None:
+    from kaifaqu_llm._config import ModelConfig, RetryPolicy
+    from kaifaqu_llm._exceptions import ConfigError
+
+    env = {"KAIFAQU_RETRY_ATTEMPTS": "2", "KAIFAQU_RETRY_MAX_WAIT": "0.05"}
+    policy = ModelConfig.resolve(model="m", env=env).retry
+    assert (policy.attempts, policy.max_delay) == (2, 0.05)
+    assert policy.delay(5) <= 0.05 and policy.delay(1, retry_after=30.0) == 0.05
+    explicit = RetryPolicy(attempts=7)
+    assert ModelConfig.resolve(model="m", env=env, retry=explicit).retry == explicit  # a caller's policy wins
+    assert ModelConfig.resolve(model="m", env={}).retry == RetryPolicy()
+    for bad in ({"KAIFAQU_RETRY_ATTEMPTS": "many"}, {"KAIFAQU_RETRY_ATTEMPTS": "0"}, {"KAIFAQU_RETRY_MAX_WAIT": "-1"}):
+        with pytest.raises(ConfigError):
+            ModelConfig.resolve(model="m", env=bad)
