@@ -115,6 +115,7 @@ def test_each_bad_file_is_one_line_and_the_batch_carries_on(tmp_path) -> None:
     assert (encodings["gbk.txt"], encodings["utf16_bom.txt"]) == ("gbk", "utf-16")
 
 
+@pytest.mark.slow
 def test_ten_megabyte_single_line_page_completes(tmp_path) -> None:
     line = "".join(_seed_text().split())  # one line, no breaks at all
     page = tmp_path / "huge.txt"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from kaifaqu_llm._cache import ProfileCache
 from tests.cli_harness import CONTRACT_KEYS, article_texts, kaifaqu, llm_args, read_jsonl_strictly, start_kaifaqu
 from tests.conftest import REPO
@@ -14,6 +16,7 @@ FIRST, SECOND = PAGES[:3], PAGES[2:]  # page 2 is extracted by both
 EAGER_CHECKPOINTS = "import kaifaqu_llm._pipeline as pipeline\npipeline._CHECKPOINT_SECONDS = 0.0"
 
 
+@pytest.mark.slow
 def test_two_processes_share_cache_and_out(tmp_path) -> None:
     union = article_texts(PAGES, stitch=False)
     out, cache = tmp_path / "out", tmp_path / "cache"

@@ -93,6 +93,7 @@ def test_sigint_keeps_finished_pages_and_the_rerun_finishes_the_rest(tmp_path) -
     assert 0 < cached < len(texts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("after_requests", [5, 13])
 def test_sigkill_leaves_whole_lines_and_the_rerun_finishes(tmp_path, after_requests) -> None:
     texts = article_texts(PAGES)
