@@ -227,12 +227,18 @@ class FakeOpenAIServer:
         latency: float = 0.0,
         invent: bool = False,
         model: str = "fake-model",
+        max_concurrency: int | None = None,
     ) -> None:
         self._queue: deque[Reply] = deque()
         self._script = script if callable(script) else None
         if script is not None and not callable(script):
             self._queue.extend(script)
         self.latency = latency
+        # A server's limit (vLLM's max_num_seqs, llama.cpp's --parallel): requests beyond it wait for a slot.
+        self.max_concurrency = max_concurrency
+        self._slots = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
+        self.max_served = 0  # peak number of requests holding a slot at once
+        self._served = 0
         self.invent = invent
         self.model = model
         self.requests: list[RecordedRequest] = []
@@ -271,7 +277,7 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         """Start serving in a daemon thread; returns the server."""
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
@@ -328,9 +334,15 @@ class FakeOpenAIServer:
         }
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # listen backlog: a burst of 32+ new connections must not see SYN drops
+
+
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like real servers: the client pools connections
+        # TCP_NODELAY, like uvicorn / vLLM: otherwise Nagle holds the body behind the headers for a delayed ACK (~40 ms).
+        disable_nagle_algorithm = True
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 
@@ -368,6 +380,20 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if not request.path.rstrip("/").endswith("/chat/completions"):
                 self._send_json(404, {"error": {"message": f"no route {request.path}", "type": "invalid_request_error"}})
                 return
+            if server._slots is None:
+                self._reply(request)
+                return
+            with server._slots:
+                with server._lock:
+                    server._served += 1
+                    server.max_served = max(server.max_served, server._served)
+                try:
+                    self._reply(request)
+                finally:
+                    with server._lock:
+                        server._served -= 1
+
+        def _reply(self, request: RecordedRequest) -> None:
             reply = server._next_reply(request)
             if server.latency:
                 server._stopping.wait(server.latency)
