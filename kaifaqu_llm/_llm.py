@@ -21,6 +21,7 @@ hit costs nothing: ``Usage(cache_hit=True)`` with zero tokens and requests.
 from __future__ import annotations
 
 import asyncio
+import copy
 import email.utils
 import hashlib
 import logging
@@ -56,6 +57,27 @@ __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(ArticleProfile.model_json_schema()).encode()).hexdigest()[:16]
+
+
+def _prepared_response_model() -> type[ArticleProfile]:
+    """Return ArticleProfile wrapped for instructor once, its JSON schema generated once.
+
+    Given a plain model, instructor wraps it in a new class and regenerates its JSON schema on every
+    request: ~3 ms of CPU each, more than all our own per-article work (benchmarks/results.md, section 2).
+    A model that is already wrapped is used as is; the requests it yields are the same, byte for byte.
+    """
+    model = instructor.openai_schema(ArticleProfile)
+    schema = model.model_json_schema()
+    generate = model.model_json_schema
+
+    def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
+        return generate(*args, **kwargs) if args or kwargs else copy.deepcopy(schema)  # callers may mutate it
+
+    model.model_json_schema = classmethod(model_json_schema)  # type: ignore[method-assign, assignment]
+    return model
+
+
+_RESPONSE_MODEL = _prepared_response_model()
 
 
 def _is_quota(exc: BaseException) -> bool:
@@ -281,7 +303,7 @@ class LLMBackend:
         try:
             profile, completion = await self._instructor().create_with_completion(
                 messages=messages,
-                response_model=ArticleProfile,
+                response_model=_RESPONSE_MODEL,
                 max_retries=self.config.reask,
                 strict=False,  # lenient coercion ("true" → True): small local models need it
                 hooks=hooks,
