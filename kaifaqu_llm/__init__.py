@@ -7,6 +7,7 @@ Pipeline, one module per stage::
 """
 
 from ._backend import Usage
+from ._batch import BatchConfig, article_rows, extract_rows
 from ._catalog import Catalog, CatalogEntry, load_catalog
 from ._config import ModelConfig, RetryPolicy
 from ._document import Article, Page
@@ -35,6 +36,7 @@ from ._registry import build_registry, read_registry, write_zones
 from ._report import render_report, write_report
 from ._rules import extract_rules
 from ._segmenter import segment, segment_paths
+from ._shards import BatchOptions, BatchResult, extract_batch
 from ._schema import (
     ArticleProfile,
     Event,
@@ -75,6 +77,13 @@ __all__ = [
     "read_profiles",
     "extract_rules",
     "cross_check",
+    # scale-out: sharded, resumable batches (local or Ray Data)
+    "extract_batch",
+    "BatchConfig",
+    "BatchOptions",
+    "BatchResult",
+    "article_rows",
+    "extract_rows",
     # evaluation
     "load_gold",
     "score_profiles",
