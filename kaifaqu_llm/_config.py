@@ -26,9 +26,10 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ._capabilities import EndpointProfile, detect_profile, mode_name
-from ._exceptions import ConfigError
+from ._exceptions import ConfigError, redact
 
 __all__ = ["RetryPolicy", "ModelConfig", "resolve_cache_dir"]
 
@@ -111,7 +112,12 @@ class ModelConfig:
         self.profile  # noqa: B018 - validates ``endpoint`` early
 
     def __str__(self) -> str:
-        return f"{self.model or '(no model)'} @ {self.effective_base_url} [{self.resolved_mode}]"
+        text = f"{self.model or '(no model)'} @ {self.effective_base_url} [{self.resolved_mode}]"
+        return redact(text, *self.secrets())
+
+    def __repr__(self) -> str:  # the dataclass repr, minus the key and any password in base_url
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return redact(f"{type(self).__name__}({shown})", *self.secrets())
 
     @classmethod
     def resolve(
@@ -183,8 +189,10 @@ class ModelConfig:
         return bool(self.model) and (self.is_local or bool(self.api_key))
 
     def secrets(self) -> tuple[str, ...]:
-        """Return the values that must never be written anywhere (for :func:`redact`)."""
-        return (self.api_key,) if self.api_key else ()
+        """Return the values that must never be written anywhere (for :func:`redact`): the key, and a
+        password in the base URL (``https://user:password@proxy/v1``)."""
+        password = urlsplit(self.base_url).password if self.base_url else None
+        return tuple(s for s in (self.api_key, password) if s)
 
 
 def _retry_from_env(env: Mapping[str, str]) -> RetryPolicy | None:

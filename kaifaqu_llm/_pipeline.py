@@ -24,7 +24,7 @@ from typing import Any
 
 from ._backend import Backend, BackendResult, RulesBackend, Usage
 from ._document import Article, Page
-from ._exceptions import ConfigError, InputError
+from ._exceptions import ConfigError, InputError, redact
 from ._output import atomic_write_text, merge_profiles
 from ._records import build_record, error_record
 
@@ -111,6 +111,8 @@ def choose_backend(name: str, config: Any | None, options: ExtractOptions) -> tu
                 "or pass --model and --base-url"
             )
         note = f"using the {name} backend: model {config.model} at {config.base_url or 'the OpenAI API'}"
+    if config is not None:
+        note = redact(note, *config.secrets())  # a password in the base URL
     if name == "rules":
         return RulesBackend(), "rules", note
     from ._cache import ProfileCache

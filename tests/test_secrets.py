@@ -150,3 +150,21 @@ def test_log_records_of_any_library_are_masked(caplog) -> None:
     log.warning("stack", stack_info=True, extra={"note": "no key here"})
     assert "Bearer ***" in caplog.text and "Incorrect API key provided: ***" in caplog.text
     assert not _leaks(secret, caplog.text, *(r.getMessage() for r in caplog.records))
+
+
+def test_password_in_the_base_url_is_a_secret_too(tmp_path) -> None:
+    password = _secret().replace("sk-", "pw-")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with fake.FakeOpenAIServer() as server:
+        server.push(*[fake.server_error(502)] * 3)  # one article fails: its error names the endpoint
+        url = server.url.replace("http://", f"http://proxyuser:{password}@")
+        env = cli_env(KAIFAQU_API_KEY=_secret())
+        proc = kaifaqu("extract", PAGE, "-o", out, "--backend", "llm", "--base-url", url, "--model", "fake",
+                       "--concurrency", "1", "--cache-dir", cache, env=env)
+        sent = server.requests[0].headers.get("authorization", "")
+    assert proc.returncode == 1, proc.stderr
+    assert "proxyuser:***@127.0.0.1" in proc.stderr and "HTTP 502 from http://proxyuser:***@" in proc.stderr
+    assert sent  # the client did send credentials: the test is not vacuous
+    assert not _leaks(password, proc.stdout, proc.stderr, roots=(out, cache))
+    config = ModelConfig.resolve(model="m", base_url=url, env={})
+    assert password in config.secrets() and password not in f"{config} {config!r}"
