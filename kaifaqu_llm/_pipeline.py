@@ -195,15 +195,19 @@ def article_record(article: Article, result: BackendResult, pages: Mapping[str, 
     extra = {"cache_key": result.cache_key} if result.cache_key else None
     if result.profile is None:
         return error_record(article, result.error or "no profile", extra=extra, **common)
-    record = build_record(article, result.profile, pages, strict=strict, extra=extra, **common)
-    if rules is not None:
-        from ._crosscheck import cross_check
+    try:
+        record = build_record(article, result.profile, pages, strict=strict, extra=extra, **common)
+        if rules is not None:
+            from ._crosscheck import cross_check
 
-        record["crosscheck"] = cross_check(result.profile, rules.extract_sync(article), article.text)
-    if catalog is not None:
-        from ._linker import annotate_zones
+            record["crosscheck"] = cross_check(result.profile, rules.extract_sync(article), article.text)
+        if catalog is not None:
+            from ._linker import annotate_zones
 
-        annotate_zones(record["zones"], catalog)
+            annotate_zones(record["zones"], catalog)
+    except Exception as exc:  # noqa: BLE001 - a record that cannot be built is its article's error, not the batch's
+        return error_record(article, f"could not build the record: {exc.__class__.__name__}: {exc}", extra=extra,
+                            **common)
     return record
 
 

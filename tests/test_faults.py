@@ -152,3 +152,35 @@ def test_retry_policy_from_the_environment() -> None:
     for bad in ({"KAIFAQU_RETRY_ATTEMPTS": "many"}, {"KAIFAQU_RETRY_ATTEMPTS": "0"}, {"KAIFAQU_RETRY_MAX_WAIT": "-1"}):
         with pytest.raises(ConfigError):
             ModelConfig.resolve(model="m", env=bad)
+
+
+class _HalfBrokenBackend:
+    """A custom backend with bugs: it raises for one article and returns a broken profile for another."""
+
+    name, model, prompt_version = "custom", None, None
+
+    async def extract(self, article):  # type: ignore[no-untyped-def]
+        from kaifaqu_llm._backend import BackendResult
+        from kaifaqu_llm._rules import extract_rules
+
+        if article.index == 1:
+            raise RuntimeError("backend bug")
+        if article.index == 2:
+            return BackendResult(profile=object())  # type: ignore[arg-type] - not a profile: no record can be built
+        return BackendResult(extract_rules(article))
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_a_backend_or_record_bug_costs_one_article_not_the_batch(tmp_path) -> None:
+    from kaifaqu_llm._pipeline import extract
+
+    page = PAGES[2]
+    texts = article_texts([page])
+    result = extract([page], tmp_path / "out", backend=_HalfBrokenBackend())
+    records = read_jsonl_strictly(tmp_path / "out" / "profiles.jsonl")
+    assert len(result.records) == len(records) == len(texts) and result.failed == 2
+    errors = {r["article_index"]: r["error"] for r in records if r["error"]}
+    assert errors[1] == "RuntimeError: backend bug"
+    assert errors[2].startswith("could not build the record: AttributeError")
