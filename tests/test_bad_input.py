@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -177,7 +176,6 @@ def test_prompt_injection_stays_schema_valid_and_invented_evidence_is_flagged(tm
     records = read_jsonl_strictly(out / "profiles.jsonl")
     page_text = read_page(page).text
     _assert_schema_valid_and_grounded(records, {"injection.txt": page_text})
-    facts = [f for r in records for c in FACT_LISTS for f in r[c]]
     if backend == "llm":
         at = page_text.index("本开发区总产值达到99999亿元")
         home = [r for r in records if r["article_start"] <= at < r["article_end"]]

@@ -100,7 +100,8 @@ def test_sigkill_leaves_whole_lines_and_the_rerun_finishes(tmp_path, after_reque
     out, cache = tmp_path / "out", tmp_path / "cache"
     # A page extracted by an earlier run must survive the killed run untouched.
     with FakeOpenAIServer() as server:
-        assert kaifaqu("extract", PAGES[0], "-o", out, *llm_args(server), "--cache-dir", tmp_path / "other").returncode == 0
+        earlier = kaifaqu("extract", PAGES[0], "-o", out, *llm_args(server), "--cache-dir", tmp_path / "other")
+        assert earlier.returncode == 0, earlier.stderr
     before = read_jsonl_strictly(out / "profiles.jsonl")
     assert before
     with FakeOpenAIServer(latency=0.05) as server:
