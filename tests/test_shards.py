@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 from collections import Counter
 
 import pytest
@@ -178,3 +179,13 @@ def test_cli_engine_local_with_two_replicas(tmp_path) -> None:
         assert single.returncode == 2 and "--engine" in single.stderr
     assert len(list((out / "shards").glob("part-*-of-00003.jsonl"))) == 3
     assert read_jsonl_strictly(out / "profiles.jsonl")
+
+
+def test_engine_ray_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    with pytest.raises(ConfigError, match=r"pip install 'kaifaqu-llm\[ray\]'"):
+        extract_batch(SEEDS, tmp_path / "out", BatchConfig(backend="rules"), _options(engine="ray"))
+    with pytest.raises(ConfigError):
+        BatchOptions(engine="spark")
+    with pytest.raises(ConfigError):
+        BatchOptions(actors=(3, 2))
