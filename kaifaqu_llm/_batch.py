@@ -259,14 +259,11 @@ class _Worker:
         backend = self._next_backend()
         async with self.semaphore:
             result: BackendResult = await extract_article(backend, article)
-        try:
-            record = article_record(article, result, pages, backend_name=self.config.backend,
-                                    model=getattr(backend, "model", None),
-                                    prompt_version=getattr(backend, "prompt_version", None),
-                                    strict=self.config.strict, rules=self.rules, catalog=self.catalog)
-        except Exception as exc:  # noqa: BLE001 - grounding bug: the row carries it, the batch goes on
-            return {"doc_id": doc_id, "record_json": None, "error": f"{exc.__class__.__name__}: {exc}",
-                    "cache_key": result.cache_key}
+        # article_record never raises: a record that cannot be built is an error record
+        record = article_record(article, result, pages, backend_name=self.config.backend,
+                                model=getattr(backend, "model", None),
+                                prompt_version=getattr(backend, "prompt_version", None),
+                                strict=self.config.strict, rules=self.rules, catalog=self.catalog)
         return {"doc_id": doc_id, "record_json": json.dumps(record, ensure_ascii=False),
                 "error": record.get("error"), "cache_key": result.cache_key}
 
