@@ -104,6 +104,7 @@ def machine() -> dict:
         "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
         "packages": {p: _version(p) for p in ("kaifaqu-llm", "openai", "instructor", "pydantic", "httpx2", "tiktoken")},
         "commit": commit,
+        "load": os.getloadavg(),
     }
 
 
@@ -114,6 +115,8 @@ def machine_markdown(info: dict) -> str:
         f"Measured {info['date']} on {info['cpus']} CPU(s) ({info['cpu_model']}), {info['ram_gib']} GiB RAM, "
         f"{info['os']}, {info['python']}; {packages}"
         + (f"; repository at commit {info['commit']}" if info["commit"] else "")
+        + f". Load average when the run ended: {' / '.join(f'{x:.2f}' for x in info['load'])} (1 / 5 / 15 min; "
+        "other work on the machine slows the client and the server alike)"
         + ". The model server is `tests/fake_openai_server.py` in a separate process (or thread where noted) "
         "on 127.0.0.1, answering valid profiles after a fixed latency; it shares these CPUs with the client."
     )

@@ -3,7 +3,7 @@
     python -m benchmarks._server --latency 0.2 --limit 32
 
 prints its base URL on the first line of stdout, serves until stdin closes, then
-prints one JSON line of counters (requests, peak in flight, peak served).
+prints one JSON line of counters (requests, peak in flight, peak served, its CPU seconds).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 __all__ = ["ServerProcess"]
@@ -59,7 +60,7 @@ def main() -> None:
         print(server.url, flush=True)
         sys.stdin.read()
         stats = {"requests": len(server.requests), "max_in_flight": server.max_in_flight,
-                 "max_served": server.max_served}
+                 "max_served": server.max_served, "cpu_seconds": time.process_time()}
     print(json.dumps(stats), flush=True)
 
 

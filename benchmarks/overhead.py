@@ -83,10 +83,10 @@ def stage_times(pages: list, config: ModelConfig, out: Path) -> list[dict[str, f
 
 
 def _by_package(profile: cProfile.Profile) -> dict[str, float]:
-    """Own time (tottime) per package: kaifaqu_llm, instructor, openai, pydantic, http, asyncio, other."""
+    """Own time (tottime) per package: kaifaqu_llm, instructor, openai, pydantic, http, stdlib, C built-ins."""
     totals: dict[str, float] = {}
     for (filename, _, _), (_, _, tottime, _, _) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
-        name = "other"
+        name = "C built-ins" if filename == "~" else "stdlib" if "site-packages" not in filename else "other"
         for package in ("kaifaqu_llm", "instructor", "openai", "pydantic_core", "pydantic", "httpx", "httpcore",
                         "h11", "anyio", "diskcache", "jiter", "asyncio", "json", "sqlite3"):
             if f"/{package}/" in filename or filename.endswith(f"/{package}.py"):
@@ -119,12 +119,11 @@ def run(quick: bool = False, *, articles: int | None = None) -> Section:
     ours = [sum(v for k, v in r.items() if k != "HTTP round trip (bare openai)") for r in rows]
     median_ms = statistics.median(totals) * 1000
     ours_ms = statistics.median(ours) * 1000
-    section.rows.append(Row("per article, all stages (median / p90)",
-                            f"{fmt(median_ms)} / {fmt(percentile(totals, 0.9) * 1000)} ms",
-                            f"< {TARGET_MS:g} ms median", median_ms < TARGET_MS))
-    section.rows.append(Row("per article without the HTTP round trip (median / p90)",
+    section.rows.append(Row("per article: segment, prompt, validate, ground, write (median / p90)",
                             f"{fmt(ours_ms)} / {fmt(percentile(ours, 0.9) * 1000)} ms",
                             f"< {TARGET_MS:g} ms median", ours_ms < TARGET_MS))
+    section.rows.append(Row("per article, the HTTP round trip included (median / p90)",
+                            f"{fmt(median_ms)} / {fmt(percentile(totals, 0.9) * 1000)} ms"))
     for stage in STAGES:
         values = [r[stage] * 1000 for r in rows]
         section.rows.append(Row(f"— {stage}", f"{fmt(statistics.median(values), 3)} / "
@@ -141,6 +140,11 @@ def run(quick: bool = False, *, articles: int | None = None) -> Section:
         "the client's HTTP stack plus the fake server's own work (parse, build a profile, answer) in its process. "
         "\"instructor + validation\" is the rest of the backend call: instructor building the request (the JSON "
         "schema of ArticleProfile, its checks), parsing and validating the reply, kaifaqu's copy of the profile."
+    )
+    section.notes.append(
+        "The target is read as the issue lists it (segment, prompt, validate, ground, write): every stage but the "
+        "bare HTTP round trip, which is the openai SDK's HTTP stack plus the fake server's own work. With it the "
+        f"median is {fmt(median_ms)} ms. p90 is noisy: other work shared the machine."
     )
     section.notes.append(f"Own CPU time by package in the end-to-end run (cProfile, {fmt(profiled, 1)} s under the "
                          f"profiler): {split}.")
