@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import email.utils
+import functools
 import hashlib
+import importlib
 import logging
 import time
 from typing import Any
 
 import instructor
-import openai
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
@@ -56,10 +57,27 @@ __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_
 # them all to stderr. Applications that configure logging still receive them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
+class _LazyModule:
+    """A module imported on first attribute access.
+
+    ``import openai`` takes about a second; a run answered entirely from the cache never needs it
+    (benchmarks/results.md, section 3), so it is imported when a request or an error first needs it.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+openai: Any = _LazyModule("openai")
+
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(ArticleProfile.model_json_schema()).encode()).hexdigest()[:16]
 
 
-def _prepared_response_model() -> type[ArticleProfile]:
+@functools.cache
+def _response_model() -> type[ArticleProfile]:
     """Return ArticleProfile wrapped for instructor once, its JSON schema generated once.
 
     Given a plain model, instructor wraps it in a new class and regenerates its JSON schema on every
@@ -75,9 +93,6 @@ def _prepared_response_model() -> type[ArticleProfile]:
 
     model.model_json_schema = classmethod(model_json_schema)  # type: ignore[method-assign, assignment]
     return model
-
-
-_RESPONSE_MODEL = _prepared_response_model()
 
 
 def _is_quota(exc: BaseException) -> bool:
@@ -303,7 +318,7 @@ class LLMBackend:
         try:
             profile, completion = await self._instructor().create_with_completion(
                 messages=messages,
-                response_model=_RESPONSE_MODEL,
+                response_model=_response_model(),
                 max_retries=self.config.reask,
                 strict=False,  # lenient coercion ("true" → True): small local models need it
                 hooks=hooks,
