@@ -70,7 +70,8 @@ def run(quick: bool = False) -> Section:
     section.notes.append(
         f"The {len(list(SEEDS.glob('*.txt')))} seed pages ({n} articles after stitching), llm backend against the "
         "fake server in a thread of this process, a fresh cache directory filled by the cold run. The subprocess "
-        "time is what a user waits for, Python start-up and imports (openai, instructor, pydantic) included"
+        "time is what a user waits for, Python start-up and imports included (a run answered from the cache "
+        "never imports openai, which alone takes about a second)"
         + (f"; the CLI exited {proc.returncode}: {proc.stderr.strip()[-300:]}" if proc.returncode else "") + "."
     )
     section.data = {"cold_requests": cold_requests, "warm_requests": warm_requests, "warm_seconds": warm_seconds,
