@@ -86,6 +86,16 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 
 # --- extract ---------------------------------------------------------------
 
+def _print_failures(result) -> None:
+    """One stderr line per bad input file and per article that failed."""
+    for line in result.input_errors:
+        _print_err(line)
+    for record in result.article_errors:
+        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+
+
+# --- extract (flags) -------------------------------------------------------
+
 def _add_extract(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("extract", help="extract grounded zone profiles into OUT/")
     p.add_argument("inputs", nargs="+", metavar="PAGE_OR_DIR", help="page files or directories of .txt pages")
@@ -141,10 +151,7 @@ def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progre
                            formats=tuple(args.format), progress=progress)
     result = extract_batch(args.inputs, args.out, batch_config, options)
     _print_err(f"kaifaqu: {note}; engine {args.engine}")
-    for line in result.input_errors:
-        _print_err(line)
-    for record in result.article_errors:
-        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    _print_failures(result)
     usage = result.usage
     _print_err(
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
@@ -183,10 +190,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     _print_err(f"kaifaqu: {result.backend_note}")
     for note in result.notes:
         _print_err(f"kaifaqu: {note}")
-    for line in result.input_errors:
-        _print_err(line)
-    for record in result.article_errors:
-        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    _print_failures(result)
     usage = result.usage
     _print_err(
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "

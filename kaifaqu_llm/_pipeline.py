@@ -29,7 +29,7 @@ from ._output import atomic_write_text, merge_profiles
 from ._records import build_record, error_record
 
 __all__ = [
-    "BACKENDS", "ExtractOptions", "ExtractResult", "extract", "extract_async", "choose_backend",
+    "BACKENDS", "ExtractOptions", "ExtractResult", "RunOutcome", "extract", "extract_async", "choose_backend",
     "article_record", "extract_article",
 ]
 
@@ -62,19 +62,11 @@ class ExtractOptions:
             raise ConfigError(f"unknown format(s): {', '.join(sorted(unknown))} (choose csv, sqlite)")
 
 
-@dataclass
-class ExtractResult:
-    """What a run produced: records in input order, bad inputs, totals and files written."""
+class RunOutcome:
+    """What every kind of run can say about failures (needs ``records`` and ``input_errors``)."""
 
     records: list[dict]
-    backend: str
-    backend_note: str
-    input_errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    pages: int = 0
-    seconds: float = 0.0
-    written: list[Path] = field(default_factory=list)
+    input_errors: list[str]
 
     @property
     def article_errors(self) -> list[dict]:
@@ -90,6 +82,21 @@ class ExtractResult:
     def ok(self) -> bool:
         """True when every page was read and every article extracted."""
         return self.failed == 0
+
+
+@dataclass
+class ExtractResult(RunOutcome):
+    """What a run produced: records in input order, bad inputs, totals and files written."""
+
+    records: list[dict]
+    backend: str
+    backend_note: str
+    input_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    pages: int = 0
+    seconds: float = 0.0
+    written: list[Path] = field(default_factory=list)
 
 
 def choose_backend(name: str, config: Any | None, options: ExtractOptions) -> tuple[Backend, str, str]:

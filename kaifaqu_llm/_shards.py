@@ -33,7 +33,7 @@ from ._backend import Usage
 from ._batch import BatchConfig, article_row, close_workers, extract_rows, per_worker_in_flight, row_article
 from ._exceptions import ConfigError
 from ._output import atomic_write_text, dumps_record
-from ._pipeline import _pages_without_articles, _read_inputs, _segment_pages, _write_outputs
+from ._pipeline import RunOutcome, _pages_without_articles, _read_inputs, _segment_pages, _write_outputs
 from ._records import error_record
 
 __all__ = [
@@ -200,7 +200,7 @@ class BatchOptions:
 
 
 @dataclass
-class BatchResult:
+class BatchResult(RunOutcome):
     """What a sharded run produced: all records (skipped shards included), bad inputs and counts."""
 
     records: list[dict]
@@ -212,21 +212,6 @@ class BatchResult:
     usage: Usage
     seconds: float
     written: list[Path] = field(default_factory=list)
-
-    @property
-    def article_errors(self) -> list[dict]:
-        """Records whose article could not be extracted."""
-        return [r for r in self.records if r.get("error")]
-
-    @property
-    def failed(self) -> int:
-        """Bad input files plus failed articles."""
-        return len(self.input_errors) + len(self.article_errors)
-
-    @property
-    def ok(self) -> bool:
-        """True when every page was read and every article extracted."""
-        return self.failed == 0
 
 
 async def _local_engine_async(rows: list[dict], config: BatchConfig, batch_size: int,
