@@ -10,14 +10,15 @@ import pytest
 
 from kaifaqu_llm._pipeline import extract
 from tests.conftest import REPO
-from tests.fake_openai_server import INVENTED_QUOTE, FakeOpenAIServer, status_reply
+from tests.fake_openai_server import INVENTED_QUOTE, FakeOpenAIServer, profile_reply, status_reply
 
 PAGE = REPO / "seeds" / "002_4f498078279679f1.txt"  # seven articles
 
 
 def run(config, out: Path | None = None, **options):  # type: ignore[no-untyped-def]
     options.setdefault("use_cache", False)
-    return extract([str(PAGE)], out, config=config, backend="llm", **options)
+    options.setdefault("backend", "llm")
+    return extract([str(PAGE)], out, config=config, **options)
 
 
 def test_permanent_failure_is_recorded_and_the_batch_completes(fake_server, make_config, tmp_path) -> None:
@@ -69,3 +70,22 @@ def test_concurrency_bound_is_honoured(make_config, bound) -> None:
         result = run(make_config(base_url=server.url), concurrency=bound)
     assert result.ok and len(server.requests) == 7
     assert server.max_in_flight == bound  # reached, never exceeded
+
+
+def test_hybrid_cross_checks_the_model_against_the_rules(make_config) -> None:
+    invented = {"indicators": [{"name": "月球工厂产值", "value": 987654, "unit": "亿元",
+                                "evidence": INVENTED_QUOTE}]}
+    with FakeOpenAIServer(invent=True) as server:
+        server.push(profile_reply(invented))  # the first article's answer: a number the page never states
+        result = run(make_config(base_url=server.url), backend="hybrid", concurrency=1)
+    assert result.ok and result.backend == "hybrid"
+    records = result.records
+    assert all(r["backend"] == "hybrid" and set(r["crosscheck"]) == {"possible_misses", "numbers_not_in_text"}
+               for r in records)
+    first = records[0]
+    assert [(n["name"], n["value"], n["unit"]) for n in first["crosscheck"]["numbers_not_in_text"]] == [
+        ("月球工厂产值", 987654.0, "亿元")
+    ]
+    # The rules find this article's zone and figures; the invented answer has none of them: possible misses.
+    assert first["crosscheck"]["possible_misses"]["zones"]
+    assert first["crosscheck"]["possible_misses"]["indicators"]
