@@ -149,13 +149,13 @@ def _read_inputs(inputs: Iterable[str | os.PathLike[str] | Page]) -> tuple[list[
             pages.append(read_page(path))
         except InputError as exc:
             errors.append(str(exc))
-    seen: set[str] = set()
+    unique: dict[str, Page] = {}
     for page in pages:
-        if page.source in seen:
+        if page.source in unique:
             errors.append(f"{page.path or page.source}: another input has the same file name; names must be unique")
-        seen.add(page.source)
-    pages = [p for i, p in enumerate(pages) if p.source not in {q.source for q in pages[:i]}]
-    return pages, errors
+        else:
+            unique[page.source] = page
+    return list(unique.values()), errors
 
 
 def _segment_pages(pages: list[Page], stitch: bool) -> list[Article]:
