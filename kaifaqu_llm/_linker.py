@@ -14,54 +14,22 @@ not list (approved after 2018) stays unlinked with its parsed place and type.
 from __future__ import annotations
 
 import re
-import unicodedata
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._catalog import Catalog, CatalogEntry, city_of
+from ._zone_names import JINGKAI, LINKER, OTHER, fold_name, province_prefix, short_province, split_suffix, suffixes_for
 
 __all__ = ["ParsedZone", "ZoneLink", "parse_zone_name", "link_zone", "annotate_zones", "ALIASES", "MIN_SCORE", "MARGIN"]
 
 MIN_SCORE = 0.6  # below this a candidate is not a link
 MARGIN = 0.1  # a best candidate closer than this to the runner-up is ambiguous
 
-_PROVINCES = (
-    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市", "江苏省",
-    "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "广西壮族自治区",
-    "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省",
-    "宁夏回族自治区", "新疆维吾尔自治区", "台湾省", "香港特别行政区", "澳门特别行政区",
-)
-_PROVINCE_TAIL = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
-# every written form of a province → its full name, longest first so 山西省 wins over 山西
-_PROVINCE_FORMS = sorted(
-    ({p: p for p in _PROVINCES} | {_PROVINCE_TAIL.sub("", p): p for p in _PROVINCES}).items(),
-    key=lambda kv: -len(kv[0]),
-)
-
-# suffix → our zone type; "其他" suffixes are matched on their own text
-_SUFFIXES = {
-    "经济技术开发区": "经济技术开发区", "经济开发区": "经济开发区", "经开区": "经济技术开发区",
-    "高新技术产业开发区": "高新技术产业开发区", "高新技术产业园区": "高新技术产业开发区",
-    "高新技术产业园": "高新技术产业开发区", "高新技术开发区": "高新技术产业开发区",
-    "高新技术产业示范区": "高新技术产业开发区", "高技术产业开发区": "高新技术产业开发区",
-    "新技术产业开发区": "高新技术产业开发区", "新技术开发区": "高新技术产业开发区", "高新区": "高新技术产业开发区",
-    "生态文化旅游示范区": "生态文化旅游示范区",
-    "转型综合改革示范区": "综合改革示范区", "综合改革示范区": "综合改革示范区",
-    "综改示范区": "综合改革示范区", "综改区": "综合改革示范区",
-    "综合保税区": "综合保税区", "综保区": "综合保税区",
-    "工业园区": "工业园区", "产业园区": "工业园区", "工业集中区": "工业园区", "工业园": "工业园区",
-    "产业园": "工业园区", "工业区": "工业园区", "园区": "工业园区",
-    "保税港区": "其他", "保税物流园区": "其他", "保税区": "其他", "出口加工区": "其他", "旅游度假区": "其他",
-    "边境经济合作区": "其他", "跨境经济合作区": "其他", "互市贸易区": "其他", "投资区": "其他",
-    "示范区": "其他", "开发区": "其他",
-}
-_SUFFIX_RE = re.compile("(" + "|".join(sorted(_SUFFIXES, key=len, reverse=True)) + ")$")
-_ABBREVIATIONS = {"经开区", "高新区", "综保区", "综改区", "综改示范区"}
-_BARE = {"开发区", "示范区"}  # a type word that does not say which kind of zone
-_FAMILY = {"经济技术开发区": "经开", "经济开发区": "经开"}  # level-ambiguous names of one kind of zone
+_SUFFIXES = suffixes_for(LINKER)
+_FAMILY = dict.fromkeys(JINGKAI, "经开")  # level-ambiguous names of one kind of zone
 # well-known short names that stand for one zone; looked up after the province prefix is dropped
-ALIASES = {"综改区": "山西转型综合改革示范区", "综改示范区": "山西转型综合改革示范区"}
+ALIASES = {text: s.alias for text, s in _SUFFIXES.items() if s.alias}
 _LEVEL_RE = re.compile(r"^(国家级|省级)")
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 _GENERIC_CITY = re.compile(r"^(.{2,4}?)市(.{2,})$")
@@ -127,17 +95,17 @@ class _Places:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)  # a copy for matching only: no offsets are kept
-    return re.sub(r"\s+", "", _BRACKETS.sub("", text))
+    return _BRACKETS.sub("", fold_name(text))
 
 
 def _strip_province(text: str) -> tuple[str, str | None]:
-    for form, full in _PROVINCE_FORMS:
-        if text.startswith(form) and len(text) > len(form):
-            if form == full[:-1] and full[-1] == "市":  # 天津港: a municipality's name is its city's too
-                return text, full
-            return text[len(form):], full
-    return text, None
+    found = province_prefix(text)
+    if found is None:
+        return text, None
+    form, full = found
+    if form == full[:-1] and full[-1] == "市":  # 天津港: a municipality's name is its city's too
+        return text, full
+    return text[len(form):], full
 
 
 def parse_zone_name(name: str, places: _Places | None = None) -> ParsedZone:
@@ -153,15 +121,14 @@ def parse_zone_name(name: str, places: _Places | None = None) -> ParsedZone:
     rest, province = _strip_province(text)
     if rest in ALIASES:
         rest, province = _strip_province(ALIASES[rest])
-    match = _SUFFIX_RE.search(rest)
-    suffix = match.group(1) if match else None
-    stem = rest[: match.start()] if match else rest
+    stem, row = split_suffix(rest, LINKER)
     if not stem and province:  # 山西转型综合改革示范区: the province is the place
-        stem = _PROVINCE_TAIL.sub("", province)
-    zone_type = _SUFFIXES[suffix] if suffix else None
-    types = (zone_type,) if zone_type else ()
-    if suffix == "经开区":
-        types = ("经济技术开发区", "经济开发区")
+        stem = short_province(province)
+    suffix, zone_type, types = None, None, ()
+    if row is not None:
+        # a kind the catalog lists on its own, or a bare 开发区, is matched on its suffix text ("其他")
+        suffix, zone_type = row.text, OTHER if row.own_kind else row.type
+        types = row.types if zone_type != OTHER else (OTHER,)
     prefecture, place = _split_prefecture(stem, places)
     if prefecture and stem.startswith(prefecture + "市"):  # 晋城市 and 晋城 are one stem
         stem = prefecture + stem[len(prefecture) + 1:]
@@ -169,7 +136,7 @@ def parse_zone_name(name: str, places: _Places | None = None) -> ParsedZone:
         place = places.counties[place]
     return ParsedZone(
         place=place or None, province=province, prefecture=prefecture, type=zone_type, stem=stem,
-        suffix=suffix, types=types, abbreviated=suffix in _ABBREVIATIONS, level=level,
+        suffix=suffix, types=types, abbreviated=bool(row and row.short), level=level,
     )
 
 
@@ -237,7 +204,8 @@ def _name_key(name: str) -> str:
 
 def _type_score(mention: ParsedZone, zone_type: str | None, item: _Indexed) -> float:
     entry_type, entry_suffix = item.entry.type, item.parsed.suffix
-    if mention.suffix in _BARE or mention.type is None:
+    bare = (row := _SUFFIXES.get(mention.suffix or "")) is not None and row.bare
+    if bare or mention.type is None:
         wanted = zone_type if zone_type and zone_type != "其他" else None
         if wanted:
             return 0.9 if wanted == entry_type else 0.75 if _FAMILY.get(wanted, 1) == _FAMILY.get(entry_type) else 0.0

@@ -19,7 +19,6 @@ import functools
 import hashlib
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from ._exceptions import input_error
 from ._output import PROFILES_FILE, atomic_write_text, read_profiles
+from ._zone_names import REGISTRY, fold_name, province_prefix, split_suffix
 
 __all__ = ["ZoneName", "zone_name", "build_registry", "write_zones", "read_registry", "UNASSIGNED"]
 
@@ -43,46 +43,8 @@ _FACT_KEYS = {
 }
 FACT_CATEGORIES = tuple(_FACT_KEYS)
 
-_JINGKAI = ("经济技术开发区", "经济开发区")
-# Written suffix → the zone types it can stand for (first = the usual reading).
-# Longest suffixes first so that 高新技术产业开发区 wins over 开发区.
-_SUFFIXES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-    sorted(
-        {
-            "经济技术开发区": ("经济技术开发区",),
-            "经济开发区": ("经济开发区",),
-            "经开区": _JINGKAI,
-            "开发区": _JINGKAI,
-            "高新技术产业开发区": ("高新技术产业开发区",),
-            "高新技术产业园区": ("高新技术产业开发区",),
-            "高新技术产业园": ("高新技术产业开发区",),
-            "高新技术开发区": ("高新技术产业开发区",),
-            "高新技术园区": ("高新技术产业开发区",),
-            "高新园区": ("高新技术产业开发区",),
-            "高新区": ("高新技术产业开发区",),
-            "转型综合改革示范区": ("综合改革示范区",),
-            "综合改革示范区": ("综合改革示范区",),
-            "综改示范区": ("综合改革示范区",),
-            "综改区": ("综合改革示范区",),
-            "综合保税区": ("综合保税区",),
-            "综保区": ("综合保税区",),
-            "生态文化旅游示范区": ("生态文化旅游示范区",),
-            "工业园区": ("工业园区",),
-            "产业园区": ("工业园区",),
-            "工业园": ("工业园区",),
-            "产业园": ("工业园区",),
-        }.items(),
-        key=lambda item: -len(item[0]),
-    )
-)
-_PROVINCES = (
-    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 "
-    "广东 广西 海南 重庆 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 香港 澳门 台湾"
-).split()
-_PROVINCE_TAILS = ("省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区", "")
 _LEVEL_PREFIX = re.compile(r"^(国家级|省级|市级)")
 _CITY_PREFIX = re.compile(r"^(.{2,4}?)市")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -102,12 +64,8 @@ class ZoneName:
         return self.types[0] if self.types else None
 
 
-def _fold(text: str) -> str:
-    # Matching copy only: NFKC folds full-width forms; original names are kept elsewhere.
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text or ""))
-
-
-_PROVINCE_PREFIXES = tuple(sorted({p + t for p in _PROVINCES for t in _PROVINCE_TAILS}, key=len, reverse=True))
+def _fold(text: str | None) -> str:
+    return fold_name(text or "")
 
 
 def _strip_place(stem: str, places: tuple[str, ...]) -> str:
@@ -117,10 +75,12 @@ def _strip_place(stem: str, places: tuple[str, ...]) -> str:
     changed = True
     while changed:
         changed = False
-        for prefix in known + _PROVINCE_PREFIXES:
+        for prefix in known:
             if stem.startswith(prefix) and len(stem) - len(prefix) >= 2:
                 stem, changed = stem[len(prefix):], True
                 break
+        if not changed and (province := province_prefix(stem, min_rest=2, any_tail=True)):
+            stem, changed = stem[len(province[0]):], True
         if not changed:
             match = _CITY_PREFIX.match(stem)
             if match and len(stem) - match.end() >= 2:
@@ -140,10 +100,8 @@ def zone_name(name: str, places: Iterable[str] = ()) -> ZoneName:
 
 @functools.lru_cache(maxsize=65536)
 def _zone_name(folded: str, places: tuple[str, ...]) -> ZoneName:
-    for suffix, types in _SUFFIXES:
-        if folded.endswith(suffix):
-            return ZoneName(_strip_place(folded[: -len(suffix)], places), types)
-    return ZoneName(_strip_place(folded, places), ())
+    stem, suffix = split_suffix(folded, REGISTRY)
+    return ZoneName(_strip_place(stem, places), suffix.types if suffix else ())
 
 
 class _Groups:

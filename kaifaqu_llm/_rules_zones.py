@@ -17,37 +17,12 @@ from dataclasses import dataclass
 
 from ._rules_text import CJK, Sentences, clause_end, clause_start
 from ._schema import Zone
+from ._zone_names import RULES, suffix_pattern, suffixes_for
 
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
-# suffix → (family, type, abbreviation?)
-_SUFFIXES: dict[str, tuple[str, str, bool]] = {
-    "高新技术产业开发区": ("高新", "高新技术产业开发区", False),
-    "高新技术产业示范区": ("高新", "高新技术产业开发区", False),
-    "高新技术产业园区": ("高新", "高新技术产业开发区", False),
-    "高新技术产业园": ("高新", "高新技术产业开发区", False),
-    "高新技术开发区": ("高新", "高新技术产业开发区", False),
-    "高新区": ("高新", "高新技术产业开发区", True),
-    "经济技术开发区": ("开发", "经济技术开发区", False),
-    "经济开发区": ("开发", "经济开发区", False),
-    "经开区": ("开发", "经济技术开发区", True),
-    "开发区": ("开发", "其他", True),
-    "生态文化旅游示范区": ("示范", "生态文化旅游示范区", False),
-    "综合改革示范区": ("示范", "综合改革示范区", False),
-    "综改示范区": ("示范", "综合改革示范区", True),
-    "综改区": ("示范", "综合改革示范区", True),
-    "示范区": ("示范", "其他", True),
-    "综合保税区": ("综保", "综合保税区", False),
-    "综保区": ("综保", "综合保税区", True),
-    "保税区": ("综保", "综合保税区", False),
-    "工业园区": ("园", "工业园区", False),
-    "产业园区": ("园", "工业园区", False),
-    "工业园": ("园", "工业园区", False),
-    "产业园": ("园", "工业园区", True),
-    "园区": ("园", "工业园区", True),
-}
-_STANDALONE = ("综改区", "综保区", "综改示范区", "高新区", "经开区")  # bare forms that name one zone
-_SUFFIX_RE = re.compile("|".join(sorted(_SUFFIXES, key=len, reverse=True)))
+_SUFFIXES = suffixes_for(RULES)
+_SUFFIX_RE = re.compile(suffix_pattern(RULES))
 _RUN_CHARS = re.compile(f"[{CJK}]")
 _MAX_PREFIX = 14
 # words that open a clause but are not part of a name
@@ -84,7 +59,7 @@ class ZoneMention:
     @property
     def family(self) -> str:
         """Return the kind of zone the suffix names (开发, 高新, 示范, 综保, 园)."""
-        return _SUFFIXES[self.suffix][0]
+        return _SUFFIXES[self.suffix].family
 
 
 def _raw_candidates(text: str) -> list[tuple[int, int, int, bool]]:
@@ -141,7 +116,7 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     candidates = []
     for r, s, e, inside in _raw_candidates(text):
         # only a park (产业园, 工业园区) is named inside a zone, and only when no verb comes between
-        is_park = _SUFFIXES[text[s:e]][0] == "园" and text[s:e] != "园区"
+        is_park = _SUFFIXES[text[s:e]].family == "园" and text[s:e] != "园区"
         inside = inside and is_park and _strip_lead(text[r:s]) == text[r:s]
         rest = text[r:s] if inside else _strip_lead(text[r:s])
         candidates.append((r, s, e, rest))
@@ -151,7 +126,7 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     abbrev_counts: Counter[str] = Counter()
     for r, s, e, rest in candidates:
         if rest and len(rest) <= 8 and _is_name(rest):
-            if _SUFFIXES[text[s:e]][2]:
+            if not _SUFFIXES[text[s:e]].full:
                 # an abbreviation opening a clause (长治高新区召开…) names a zone on its own
                 at_boundary = text[r:s] == rest and (r == 0 or not _RUN_CHARS.match(text[r - 1]))
                 abbrev_counts[rest] += 2 if at_boundary else 1
@@ -163,10 +138,10 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
         suffix = text[s_start:s_end]
         shorter = max((k for k in known if rest.endswith(k) and k != rest), key=len, default=None)
         if rest in known:
-            prefix = shorter if shorter and not _SUFFIXES[suffix][2] and len(rest) > 5 else rest
+            prefix = shorter if shorter and _SUFFIXES[suffix].full and len(rest) > 5 else rest
         elif shorter:
             prefix = shorter
-        elif _SUFFIXES[suffix][2] or len(rest) > 8 or not _is_name(rest):
+        elif not _SUFFIXES[suffix].full or len(rest) > 8 or not _is_name(rest):
             prefix = ""  # a bare 经开区 / 园区: resolved against the article's named zones
         else:
             prefix = rest
@@ -218,7 +193,7 @@ def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:
         target = next((g for g, kinds in zip(groups, families) if m.family in kinds), None)
         if target is not None:
             target.append(m)
-        elif m.suffix in _STANDALONE:
+        elif _SUFFIXES[m.suffix].short:  # 经开区 alone names one zone
             groups.append([m])
             families.append({m.family})
     if not groups:
@@ -240,10 +215,10 @@ def _zone_of(group: list[ZoneMention], primary: bool, header_ids: set[int], text
     named = [m for m in group if m.prefix] or group
     written = Counter(m.text for m in named)
     mention = max(written, key=lambda t: (written[t], -len(t)))
-    full = [m for m in named if not _SUFFIXES[m.suffix][2]]
+    full = [m for m in named if _SUFFIXES[m.suffix].full]
     canonical_m = max(full, key=lambda m: len(m.text)) if full else None
     canonical = canonical_m.text if canonical_m else None
-    zone_type = _SUFFIXES[(canonical_m or named[0]).suffix][1]
+    zone_type = _SUFFIXES[(canonical_m or named[0]).suffix].type
     in_body = [m for m in group if id(m) not in header_ids]
     if in_body:
         first = min(in_body, key=lambda m: m.start)

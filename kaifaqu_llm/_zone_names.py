@@ -1,0 +1,202 @@
+"""What a development-zone name is made of: its type suffix and its province prefix.
+
+One table, :data:`SUFFIXES`, says for every written zone suffix (经济技术开发区,
+经开区, 高新区, 综保区, 产业园…) which zone types it may stand for and how loosely
+it is used. Three readers use it, each seeing the rows marked for it:
+
+- ``RULES``: the rules backend finding zone names in running text (_rules_zones);
+- ``REGISTRY``: the registry merging one zone's names across articles (_registry);
+- ``LINKER``: the linker matching a name to the official catalog (_linker).
+
+A suffix a reader does not see stays in the name's stem for that reader. Rows
+read by only some readers keep each reader's results as they were before the
+table was shared: widening a row's ``readers`` changes that reader's output.
+Province names and the folding of a name into a matching copy live here too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "ZoneSuffix", "SUFFIXES", "RULES", "REGISTRY", "LINKER", "JINGKAI", "OTHER",
+    "suffixes_for", "split_suffix", "suffix_pattern",
+    "PROVINCES", "short_province", "province_prefix", "fold_name",
+]
+
+RULES, REGISTRY, LINKER = "rules", "registry", "linker"
+_ALL = frozenset({RULES, REGISTRY, LINKER})
+OTHER = "其他"  # the zone type of a name whose kind is not one of ours
+
+_HIGH_TECH = ("高新技术产业开发区",)
+_INDUSTRIAL = ("工业园区",)
+_REFORM = ("综合改革示范区",)
+_BONDED = ("综合保税区",)
+# a national zone is a 经济技术开发区, a provincial one a 经济开发区; 经开区 may be either
+JINGKAI = ("经济技术开发区", "经济开发区")
+
+# zone type → the kind of zone the rules backend groups mentions by
+_FAMILY = {
+    "高新技术产业开发区": "高新", "经济技术开发区": "开发", "经济开发区": "开发", "综合改革示范区": "示范",
+    "生态文化旅游示范区": "示范", "综合保税区": "综保", "工业园区": "园",
+}
+
+
+@dataclass(frozen=True)
+class ZoneSuffix:
+    """One written zone suffix and how it may be read.
+
+    ``types``: the zone types it may stand for, the usual reading first.
+    ``short``: an abbreviation that names one kind of zone on its own (高新区, 综保区).
+    ``bare``: a type word that does not say which kind of zone (开发区, 示范区).
+    ``loose``: also used for things that are no zone's name (产业园, 园区).
+    ``own_kind``: the catalog lists zones so named as a kind of their own (保税区, 出口加工区).
+    ``alias``: the one zone the suffix names when written alone (综改区 → 山西转型综合改革示范区).
+    ``readers``: the modules that read this suffix off a name.
+    """
+
+    text: str
+    types: tuple[str, ...] = ()
+    short: bool = False
+    bare: bool = False
+    loose: bool = False
+    own_kind: bool = False
+    alias: str | None = None
+    readers: frozenset[str] = _ALL
+
+    @property
+    def full(self) -> bool:
+        """True when the suffix is a complete type name: a mention with it vouches for its prefix."""
+        return not (self.short or self.bare or self.loose)
+
+    @property
+    def type(self) -> str:
+        """Return the zone type a mention with this suffix is read as (:data:`OTHER` for a bare word)."""
+        return self.types[0] if self.types and not self.bare else OTHER
+
+    @property
+    def family(self) -> str | None:
+        """Return the kind of zone the suffix names (开发, 高新, 示范, 综保, 园), or None for a kind of its own."""
+        return _FAMILY.get(self.types[0]) if self.types else None
+
+
+def _s(text: str, types: tuple[str, ...] = (), *, only: tuple[str, ...] = (), **flags: bool | str) -> ZoneSuffix:
+    return ZoneSuffix(text, types, readers=frozenset(only) if only else _ALL, **flags)
+
+
+_REFORM_ZONE = "山西转型综合改革示范区"
+SUFFIXES: tuple[ZoneSuffix, ...] = (
+    _s("高新技术产业开发区", _HIGH_TECH),
+    _s("高新技术产业示范区", _HIGH_TECH, only=(RULES, LINKER)),
+    _s("高新技术产业园区", _HIGH_TECH),
+    _s("高新技术产业园", _HIGH_TECH),
+    _s("高新技术开发区", _HIGH_TECH),
+    _s("高新技术园区", _HIGH_TECH, only=(REGISTRY,)),
+    _s("高技术产业开发区", _HIGH_TECH, only=(LINKER,)),
+    _s("新技术产业开发区", _HIGH_TECH, only=(LINKER,)),
+    _s("新技术开发区", _HIGH_TECH, only=(LINKER,)),
+    _s("高新园区", _HIGH_TECH, short=True, only=(REGISTRY,)),
+    _s("高新区", _HIGH_TECH, short=True),
+    _s("经济技术开发区", JINGKAI[:1]),
+    _s("经济开发区", JINGKAI[1:]),
+    _s("经开区", JINGKAI, short=True),
+    # bare for extraction and linking; the registry reads it as either 经开 type to merge with a named zone
+    _s("开发区", JINGKAI, bare=True),
+    _s("生态文化旅游示范区", ("生态文化旅游示范区",)),
+    # the rules backend cuts 山西转型|综合改革示范区 and groups the mention by that prefix
+    _s("转型综合改革示范区", _REFORM, only=(REGISTRY, LINKER)),
+    _s("综合改革示范区", _REFORM),
+    _s("综改示范区", _REFORM, short=True, alias=_REFORM_ZONE),
+    _s("综改区", _REFORM, short=True, alias=_REFORM_ZONE),
+    # 示范区, 保税区 and 园区 are not read by the registry: they stay in its stem
+    _s("示范区", ("综合改革示范区", "生态文化旅游示范区"), bare=True, only=(RULES, LINKER)),
+    _s("综合保税区", _BONDED),
+    _s("综保区", _BONDED, short=True),
+    _s("保税区", _BONDED, own_kind=True, only=(RULES, LINKER)),
+    _s("工业园区", _INDUSTRIAL),
+    _s("产业园区", _INDUSTRIAL),
+    _s("工业集中区", _INDUSTRIAL, only=(LINKER,)),
+    _s("工业园", _INDUSTRIAL),
+    _s("产业园", _INDUSTRIAL, loose=True),
+    _s("工业区", _INDUSTRIAL, only=(LINKER,)),
+    _s("园区", _INDUSTRIAL, loose=True, only=(RULES, LINKER)),
+    # kinds of zone the catalog lists that extraction has no type for
+    *(_s(text, own_kind=True, only=(LINKER,)) for text in (
+        "保税港区", "保税物流园区", "出口加工区", "旅游度假区", "边境经济合作区", "跨境经济合作区", "互市贸易区",
+        "投资区",
+    )),
+)
+
+
+def suffixes_for(reader: str) -> dict[str, ZoneSuffix]:
+    """Return the suffixes ``reader`` sees, by text, longest first."""
+    rows = sorted((s for s in SUFFIXES if reader in s.readers), key=lambda s: -len(s.text))
+    return {s.text: s for s in rows}
+
+
+_BY_READER = {reader: suffixes_for(reader) for reader in _ALL}
+_LENGTHS = {reader: sorted({len(t) for t in rows}, reverse=True) for reader, rows in _BY_READER.items()}
+
+
+def split_suffix(name: str, reader: str) -> tuple[str, ZoneSuffix | None]:
+    """Return ``(stem, suffix)``: ``name`` cut before the longest suffix ``reader`` sees, or ``(name, None)``."""
+    rows = _BY_READER[reader]
+    for k in _LENGTHS[reader]:
+        if k <= len(name) and (row := rows.get(name[-k:])) is not None:
+            return name[:-k], row
+    return name, None
+
+
+def suffix_pattern(reader: str) -> str:
+    """Return a regular expression alternation of the suffixes ``reader`` sees, longest first."""
+    return "|".join(map(re.escape, _BY_READER[reader]))
+
+
+PROVINCES = (
+    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市", "江苏省",
+    "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "广西壮族自治区",
+    "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省",
+    "宁夏回族自治区", "新疆维吾尔自治区", "台湾省", "香港特别行政区", "澳门特别行政区",
+)
+_TAILS = ("省", "市", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区")
+_TAIL_RE = re.compile(f"({'|'.join(_TAILS)}|特别行政区)$")
+
+
+def short_province(full: str) -> str:
+    """Return a province's name without its administrative tail (山西省 → 山西, 广西壮族自治区 → 广西)."""
+    return _TAIL_RE.sub("", full)
+
+
+_SHORT = {short_province(p): p for p in PROVINCES}
+_FORMS = {p: p for p in PROVINCES} | _SHORT
+# 广西自治区, 宁夏自治区: a short name with any tail, as names are written loosely (but not 特别行政区)
+_ANY_TAIL = {short + tail: full for short, full in _SHORT.items() for tail in ("", *_TAILS)}
+_LONGEST = max(map(len, _ANY_TAIL))
+
+
+def province_prefix(text: str, *, min_rest: int = 1, any_tail: bool = False) -> tuple[str, str] | None:
+    """Return ``(written form, full name)`` of the longest province ``text`` starts with, or None.
+
+    The form is a province's full or short name (山西省, 山西); with ``any_tail`` it
+    is instead a short name followed by nothing or by any of 省, 市, …自治区
+    (广西自治区, but not 香港特别行政区). It leaves ``min_rest`` or more characters.
+    """
+    forms = _ANY_TAIL if any_tail else _FORMS
+    for k in range(min(len(text) - min_rest, _LONGEST), 0, -1):
+        full = forms.get(text[:k])
+        if full is not None:
+            return text[:k], full
+    return None
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def fold_name(text: str) -> str:
+    """Return a matching copy of a name: NFKC-folded (full-width forms) with all whitespace removed.
+
+    Only for keys and comparisons: the copy's offsets are not the original's.
+    """
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
