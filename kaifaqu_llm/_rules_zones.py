@@ -39,6 +39,9 @@ _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", 
 _VERBS = ("出台", "开拓", "赋予", "负责", "鉴于", "走进", "健全", "夯实", "完善", "聚焦", "围绕", "提升", "结合",
           "支撑", "赋能", "彰显", "感受", "做好", "抓好", "促进", "发挥", "推进", "谋划", "加快", "展示", "写在",
           "更名", "获批", "计划", "入驻", "跑出", "引领", "服务", "优化", "带动", "壮大", "发展", "融入", "走出")
+# verbs of going, settling and building after which a place name starts (only searched inside an over-long run)
+_CUT_VERBS = tuple(w for w in _LEAD_WORDS if len(w) >= 2 and w not in ("今年", "去年", "目前", "近日", "同时", "其中",
+                                                                      "全省", "全市", "全体", "清廉", "重点"))
 _GENERIC_WHOLE = {"开发", "工业", "产业", "高新", "经济", "技术", "综合", "保税", "化工", "物流", "科技"}
 
 
@@ -92,6 +95,10 @@ def _strip_lead(raw: str) -> str:
         if word is None:
             break
         rest = rest[len(word):]
+    if len(rest) > 8:  # 参训人员还走进杭州: too long for a place; a name starts after the last verb in it
+        cut = max((rest.rfind(w) + len(w) for w in _CUT_VERBS if w in rest[:-1]), default=0)
+        if 2 <= len(rest) - cut <= 8:
+            rest = rest[cut:]
     return rest
 
 
@@ -101,6 +108,8 @@ _COUNTED = re.compile("^[一二三四五六七八九十两几多]+[大个家类]
 
 def _is_name(prefix: str) -> bool:
     if "级" in prefix or _COUNTED.match(prefix) or any(w in prefix for w in ("省委", "行动", "窗口")):
+        return False
+    if prefix.endswith(("式", "型")):  # 花园式产业园区, 生态型园区: what kind of park, not which
         return False
     return not prefix.startswith(_DESIGNATIONS) and prefix not in _GENERIC_WHOLE and not prefix.endswith(_VERBS)
 

@@ -70,3 +70,13 @@ def test_long_official_names_and_counted_zones():
     text = "记者从晋中国家农业高新技术产业示范区获悉，来自93家开发区的代表参加培训。"
     zones = extract_zones(text, headers=("晋中国家农业高新区经济稳中有进",))
     assert [(z.canonical, z.primary) for z in zones] == [("晋中国家农业高新技术产业示范区", True)]
+
+
+def test_place_name_starts_after_a_verb_inside_a_long_run():
+    text = "同时，考察人员还走进宁波经济技术开发区、嘉善经济技术开发区学习。"
+    assert names(text) == ["宁波经济技术开发区", "嘉善经济技术开发区"]
+
+
+def test_descriptive_prefixes_are_not_zone_names():
+    text = "打造花园式产业园区，建设生态型园区。"
+    assert all(m.prefix == "" for m in find_zone_mentions(text))
