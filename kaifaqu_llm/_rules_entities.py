@@ -27,10 +27,13 @@ _ORG_SUFFIXES = {
     "公司": "企业", "分行": "银行", "支行": "银行", "银行": "银行", "大学": "高校", "学院": "高校",
     "研究院": "科研机构", "研究所": "科研机构", "科学院": "科研机构", "设计院": "科研机构", "画院": "科研机构",
     "基金会": "其他", "协会": "其他", "商会": "其他", "医院": "其他",
+    "智库": "科研机构", "重点实验室": "科研机构", "实验室": "科研机构",
+    # news media: 山西日报, 临汾电视台, 人民日报山西分社
+    "日报": "其他", "晚报": "其他", "电视台": "其他", "广播电视台": "其他", "分社": "其他",
 }
 # short company forms: a brand followed by its trade (亚宝药业, 晶科能源, 陕煤电力)
 _TRADE_SUFFIXES = ("光能", "药业", "能源", "电力", "科技", "化工", "煤业", "钢铁", "实业", "传媒", "风电", "股份", "控股",
-                   "光电", "电子", "新材", "物流", "焦化", "铝业", "制药", "建工", "智造")
+                   "光电", "电子", "新材", "物流", "焦化", "铝业", "制药", "建工", "智造", "铜业")
 _ORG_RE = re.compile("|".join(sorted(_ORG_SUFFIXES, key=len, reverse=True)))
 _TRADE_RE = re.compile("|".join(_TRADE_SUFFIXES))
 _NAME_RUN = re.compile(f"[{CJK}()（）A-Za-z]")
@@ -41,7 +44,7 @@ _CUT_WORDS = ("设立", "建立", "组建", "新建", "包括", "其中", "引�
               "上游", "下游", "参建单位", "科学导报讯", "导报讯", "讯")
 _INNER_VERBS = ("前往", "来到", "走进", "参观", "考察", "调研", "标志着", "希望", "借助", "发挥", "加快", "走访",
                 "深入", "带领", "陪同", "采访了", "入驻", "落户", "签约", "引进", "依托", "推动", "支持", "举办",
-                "组织", "邀请", "服务", "助力", "帮助", "指导", "对接")
+                "组织", "邀请", "服务", "助力", "帮助", "指导", "对接", "走进", "走出", "获批", "创建", "打造")
 _CUT_WORDS_LONGEST = sorted(_CUT_WORDS, key=len, reverse=True)
 _GOVERNMENT = ("管委会", "党工委", "政府", "委员会", "人大", "政协", "厅", "局", "办公室", "工委", "部")
 _GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家", "多家", "两家", "合资", "运营", "平台",
@@ -53,12 +56,29 @@ _GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家
                      "生物", "化学", "拓展", "主要", "区域", "深化", "货运", "医药", "新型", "清洁", "智能",
                      "数字", "信息", "光伏", "储能", "进一步", "降低", "区内", "专业", "三甲", "甲等", "精细",
                      "园区", "开发区", "招商", "它", "她", "他")
+# 新/大 open generic phrases (新型企业, 大数据公司) but also brand names (新华网, 大运集团, 新融电子)
+_SOFT_GENERIC = ("新", "大")
+_SOFT_GENERIC_NEXT = ("型", "兴", "能源", "材料", "建", "增", "批", "量", "中", "小", "项目", "企业", "公司", "集团", "品牌",
+                      "规模", "一代", "技术", "产业", "工业", "科技", "装备", "设备", "数据", "健康", "物流", "户", "家", "的",
+                      "力", "动能", "基建", "形势", "业态", "模式", "突破", "格局", "产品", "平台", "招商", "项", "厂",
+                      "园", "区", "学", "医", "药", "电")
+_GENERIC_LONGEST = sorted(_GENERIC_PREFIXES, key=len, reverse=True)
 _INDUSTRY_AFTER = ("产业", "行业", "领域", "企业", "项目", "技术", "装备", "设备", "产品", "材料", "基地", "园区",
                    "集群", "板块", "赛道", "链")
 # what may follow a short company form: punctuation, or a function word / verb, not more noun
 _TRADE_NEXT = ("为", "的", "与", "和", "等", "在", "作为", "实施", "投资", "生产", "运行", "成立", "建设", "是", "已",
                "将", "公司", "集团", "有限", "也", "还", "以", "通过", "依托", "联合", "携手", "落户", "签约", "开工",
                "投产", "总部", "董事长", "总经理", "负责人", "相关", "有关", "积极", "正在", "目前", "今年", "去年")
+
+
+def _generic_start(name: str) -> bool:
+    """Return True when ``name`` opens with a generic word (该, 重点, 新型…) rather than a brand."""
+    head = next((p for p in _GENERIC_LONGEST if name.startswith(p)), None)
+    if head is None:
+        return False
+    if head in _SOFT_GENERIC and len(name) > 2:
+        return name[1:].startswith(_SOFT_GENERIC_NEXT)
+    return True
 
 
 def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ...]) -> int:
@@ -73,7 +93,7 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
             i = max(i, e)
         k += 1
     rest = text[i:end]
-    cut = max((rest.rfind(v) + len(v) for v in _INNER_VERBS if v in rest[:-1]), default=0)
+    cut = max((rest.rfind(v) + len(v) for v in _INNER_VERBS if v in rest), default=0)
     i += cut  # 一同前往山西中科蓝安…公司, 它标志着亚新科…公司 (借助协会: nothing left, no name)
     for _ in range(3):  # leading verbs and frames: 依托图远公司, 链主企业亚宝药业
         word = next((w for w in _CUT_WORDS_LONGEST if text.startswith(w, i) and i + len(w) < end - 1), None)
@@ -113,7 +133,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
             continue
         start = _left_edge(text, m.start(), max(0, m.start() - 6), zone_spans)
         prefix = text[start:m.start()]
-        if not 2 <= len(prefix) <= 4 or prefix.startswith(_GENERIC_PREFIXES) or prefix.endswith(("的", "新")):
+        if not 2 <= len(prefix) <= 4 or _generic_start(prefix) or prefix.endswith(("的", "新")):
             continue
         before = text[start - 1] if start else "，"
         if _NAME_RUN.match(before) and before not in _CUT_CHARS and start not in zone_ends:
@@ -123,14 +143,62 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
     for name, start, end in _framed_names(text):
         if not any(other in name for other in by_suffix):  # 太原理工大学签署 is not a longer name
             found.setdefault(name, ("企业", start, end))
+    for name, start, end in _list_mates(text, found):
+        found.setdefault(name, ("企业", start, end))
     names = sorted(found)
     out = []
     for name, (kind, start, end) in sorted(found.items(), key=lambda kv: kv[1][1]):
-        if any(name != other and name in other for other in names):
+        if any(name != other and name in other and (other.endswith(name) or _covered(text, other, start))
+               for other in names):
             continue
         s_start, s_end = sentences.around(start)
         evidence = text[clause_start(text, start, s_start):clause_end(text, end, s_end)]
         out.append(Organization(name=name, kind=kind, evidence=evidence))
+    return out
+
+
+def _covered(text: str, longer: str, pos: int) -> bool:
+    """Return True when offset ``pos`` lies inside some occurrence of ``longer`` in ``text``."""
+    i = text.find(longer, max(0, pos - len(longer)))
+    while i != -1 and i <= pos:
+        if pos < i + len(longer):
+            return True
+        i = text.find(longer, i + 1)
+    return False
+
+
+def _list_mates(text: str, found: dict[str, tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Return the other items of 、-lists in which two or more items are already known organizations.
+
+    A short form (新华社) listed beside named media or firms is as much a name as they are.
+    """
+    out = []
+    seen: set[int] = set()
+    for _, start, _end in found.values():
+        c_start = clause_start(text, start)
+        if c_start in seen:
+            continue
+        seen.add(c_start)
+        c_end = clause_end(text, start)
+        items = text[c_start:c_end].split("、")
+        if len(items) < 3:
+            continue
+        spans, pos = [], c_start
+        for k, item in enumerate(items):
+            cut = min((item.find(w) for w in _LIST_END_WORDS + ("和", "及") if item.find(w) > 0), default=len(item))
+            s = _left_edge(text, pos + cut, pos, ())
+            if k == 0 or s == pos:  # only the first item may carry a lead-in (加大与新华网)
+                spans.append((s, pos + cut))
+            pos += len(item) + 1
+        known = sum(1 for s, e in spans if text[s:e] in found)
+        if known < 2:
+            continue
+        for s, e in spans:
+            name = text[s:e]
+            if name not in found and 2 <= len(name) <= 8 and all(_NAME_RUN.match(ch) for ch in name) \
+                    and not _COUNTED.match(name) and not re.match("[一二两三四五六七八九十几多]", name) \
+                    and _list_item_ok(name):
+                out.append((name, s, e))
     return out
 
 
@@ -161,27 +229,62 @@ def _framed_names(text: str) -> list[tuple[str, int, int]]:
         for item in items:
             start = _left_edge(text, pos + len(item), pos, ())
             name = text[start:pos + len(item)]
-            if 2 <= len(name) <= 12 and _NAME_RUN.match(name[0]) and not name.startswith(_GENERIC_PREFIXES) \
-                    and not name.endswith(_NOT_AN_ORG_END) and "等" not in name and not _ROLE_RE.search(name):
+            longest = 16 if _ORG_RE.search(name[-5:]) else 12  # 北铜铜基新材料省级重点实验室
+            if 2 <= len(name) <= longest and _list_item_ok(name) and "等" not in name:
                 out.append((name, start, pos + len(item)))
             pos += len(item) + 1
     for m in _PARTNER_FRAME.finditer(text):  # 与央视总台合作
         name = m.group(1)
-        if "的" not in name and not name.endswith(_NOT_A_PARTNER) and not name.startswith(_GENERIC_PREFIXES):
+        if "的" not in name and not name.endswith(_NOT_A_PARTNER) and not _generic_start(name):
             out.append((name, m.start(1), m.end(1)))
     for m in _LEAD_FRAME.finditer(text):
         name = m.group(1)
         if m.group().endswith("依托") and name.endswith(_NOT_AN_ORG_END):
             continue
-        if not name.startswith(_GENERIC_PREFIXES):
+        if not _generic_start(name):
             out.append((name, m.start(1), m.end(1)))
+    for m in _ENUM_FRAME.finditer(text):  # 入驻企业7家，分别是A、B、C
+        out.extend(_enumerated(text, m.end()))
     return out
 
 
-def _good_prefix(prefix: str, suffix: str) -> bool:
-    if _COUNTED.match(prefix) or "平台" in prefix:
+# a count of firms then the names: 入驻企业7家,分别是… / 引进3家企业：…
+_ENUM_FRAME = re.compile(f"(?:\\d+|[一二两三四五六七八九十几]+)家[{CJK}]{{0,4}}?[，,：:]?(?:分别是|分别为|分别有|主要有|包括|有)[：:]?")
+_LIST_END_WORDS = ("等", "以及", "在", "先后", "分别", "已", "均", "都", "也", "还")
+
+
+def _enumerated(text: str, pos: int) -> list[tuple[str, int, int]]:
+    """Return the 、-separated names that start at ``pos`` and run to the clause end (needs two or more)."""
+    end = clause_end(text, pos)
+    items = text[pos:end].split("、")
+    if len(items) < 2:
+        return []
+    out = []
+    for item in items:
+        cut = min((item.find(w) for w in _LIST_END_WORDS if item.find(w) > 0), default=len(item))
+        name = item[:cut]
+        if 2 <= len(name) <= 10 and all(_NAME_RUN.match(ch) for ch in name) and _list_item_ok(name):
+            out.append((name, pos, pos + len(name)))
+        pos += len(item) + 1
+    return out
+
+
+_LEVEL_WORDS = re.compile("^(?:国家级|国家|省部共建|省级|市级|县级|区级|全国|全省|全市|各级|重点|工程|技术|企业|创新|[省市县区])+$")
+
+
+def _list_item_ok(name: str) -> bool:
+    """Return True when a list item framed as an organization looks like a name, not a generic noun."""
+    if not _NAME_RUN.match(name[0]) or _generic_start(name) or _ROLE_RE.search(name) or name.endswith(_GOVERNMENT):
         return False
-    if len(prefix) < 2 or prefix.startswith(_GENERIC_PREFIXES) and len(prefix) <= 4:
+    return not name.endswith(_NOT_AN_ORG_END) or name.endswith(_TRADE_SUFFIXES)  # 北方铜业 is a company
+
+
+def _good_prefix(prefix: str, suffix: str) -> bool:
+    if _COUNTED.match(prefix) or "平台" in prefix or _LEVEL_WORDS.match(prefix):  # 省级重点实验室 names no one
+        return False
+    if len(prefix) < 2 or _generic_start(prefix) and len(prefix) <= 4:
+        return False
+    if suffix == "实验室" and len(prefix) < 3:  # 走出实验室, 建成实验室
         return False
     if suffix in ("公司", "银行", "学院", "医院", "实验室", "协会", "画院", "设计院", "集团") and len(prefix) > 10:
         return False

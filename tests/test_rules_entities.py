@@ -91,3 +91,38 @@ def test_title_written_after_the_name():
 
 def test_partner_frame_does_not_swallow_the_verb():
     assert org_names("开发区与太原理工大学签署合作协议，并与央视总台合作举办活动。") == ["太原理工大学", "央视总台"]
+
+
+def test_think_tanks_laboratories_and_news_media_by_suffix():
+    text = "活动由青禾智库承办，汾源铜材省级重点实验室参与，临河日报、古城电视台和晋阳日报河东分社进行报道。"
+    assert org_names(text) == ["青禾智库", "汾源铜材省级重点实验室", "临河日报", "古城电视台", "晋阳日报河东分社"]
+
+
+@pytest.mark.parametrize("text", ["建设省级重点实验室。", "成果走出实验室。", "新建国家重点实验室两个。"])
+def test_laboratories_need_a_proper_name(text):
+    assert org_names(text) == []
+
+
+def test_new_and_big_open_brand_names_as_well_as_generic_phrases():
+    text = "推动大禾集团、新川电子、北岭铜业等企业开展改造。"
+    assert org_names(text) == ["大禾集团", "新川电子", "北岭铜业"]
+    assert org_names("引进新型材料、大型装备等企业。") == []
+
+
+def test_a_count_of_firms_followed_by_their_names():
+    text = "目前,产业园已入驻企业4家,分别是恒丰服饰、瑞乐纺织品、金梭制衣、云锦服饰,租赁厂房共计9000平米。"
+    assert org_names(text) == ["恒丰服饰", "瑞乐纺织品", "金梭制衣", "云锦服饰"]
+
+
+def test_unknown_items_listed_beside_known_organizations():
+    text = "去年以来，华闻社、河东日报山城分社、古城电视台、西岭传播中心以及记者团先后来访。"
+    assert org_names(text) == ["华闻社", "河东日报山城分社", "古城电视台"]
+
+
+def test_a_list_of_one_known_name_lends_nothing():
+    assert org_names("参观了青禾智库、机器人展厅、无人车间。") == ["青禾智库"]
+
+
+def test_short_form_written_apart_from_the_full_name_is_kept():
+    text = "深圳青柏啤酒有限公司启动技改。推动同泰轮毂、青柏啤酒等传统企业实施技改。"
+    assert org_names(text) == ["深圳青柏啤酒有限公司", "同泰轮毂", "青柏啤酒"]
