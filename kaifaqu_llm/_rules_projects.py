@@ -50,10 +50,16 @@ _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|
 _CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
 
 DATE = re.compile(
-    r"(?=[去今前12\d])(?:(?P<day>(?:(?:去年|今年|前年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?(?:上午|下午|晚上|晚)?)"
-    r"|(?P<month>(?:去年|今年|前年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
-    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度])))"
+    r"(?=[去今前明12\d一二三四年])(?:(?P<day>(?:(?:去年|今年|前年|明年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?"
+    r"(?:上午|下午|晚上|晚)?)"
+    r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
+    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
+    # a month or quarter without its year (5月份签约, 预计年底封顶): a date only right before a milestone
+    r"|(?P<loose>(?:今年|明年)?(?:[一二三四]季度|年底|年初|年中)|\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?))"
 )
+# what a loose date must be followed by: a project's milestone, a few words of modality at most between
+_MILESTONE = re.compile(r"[^，。；、,;]{0,4}?(?:对接|签约|开工|投产|封顶|竣工|投入运营|投运|建成|落地|开业|试生产|试运行|"
+                        r"完工|开园|揭牌|运营|上线)")
 _EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
                          "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
                          "技术改造|实施|入驻|对接|合作")
@@ -209,6 +215,19 @@ def _project(name: str, clause: str, sentence: str, after: int, organizations) -
                    status=status, capacity=capacity.group("cap") if capacity else None, evidence=evidence)
 
 
+def _topic(text: str, sentences: Sentences, s_start: int) -> str:
+    """Return the last project named in the sentence before ``s_start`` (the topic a bare milestone is about)."""
+    if s_start == 0:
+        return ""
+    p_start, _ = sentences.around(s_start - 1)
+    head = text.rfind("项目", p_start, s_start)
+    if head < 0:
+        return ""
+    start = _project_start(text, head, p_start)
+    name = text[start:head].strip("“”\"")
+    return name + "项目" if len(name) >= 4 and _specific(name) else ""
+
+
 def extract_events(text: str) -> list[Event]:
     """Return dated happenings: each date with the rest of its sentence as what happened."""
     sentences = Sentences.of(text)
@@ -216,22 +235,33 @@ def extract_events(text: str) -> list[Event]:
     for m in DATE.finditer(text):
         if m.start() and text[m.start() - 1].isdigit():
             continue
+        if m.group("loose") and (text[m.start() - 1:m.start()] in ("-", "—", "至", "到", "第")
+                                 or not _MILESTONE.match(text, m.end())):
+            continue
         s_start, s_end = sentences.around(m.start())
         c_start = clause_start(text, m.start(), s_start)
         c_end = clause_end(text, m.end(), s_end)
         clause = text[c_start:c_end]
         scope = text[s_start:s_end] if clause == m.group() else clause
-        if not m.group("day") and not _EVENT_VERB.search(scope):
+        loose = m.group("loose") is not None
+        if not m.group("day") and not loose and not _EVENT_VERB.search(scope):
             continue
         raw_before = text[c_start:m.start()]
+        if loose:  # 今年3月份对接、5月份签约: the item before the 、 is another event
+            raw_before = raw_before[raw_before.rfind("、") + 1:]
         before = raw_before.rstrip("于在自从")
         if c_end == m.end() and len(before) >= 4 and (before != raw_before or _EVENT_VERB.search(before)):
             # 鑫石(朔州)新材有限公司成立于2024年3月
             what = before
         else:
-            what = text[m.end():s_end].lstrip("，,、 ").rstrip("。；;")
-            if what.startswith(("以来", "至今", "起")) or len(what) < 4:
+            what = text[m.end():c_end if loose else s_end].lstrip("，,、 ").rstrip("。；;")
+            listed = what.find("、")
+            if listed >= 0 and DATE.match(what, listed + 1):  # 3月份对接、5月份签约: one event per date
+                what = what[:listed]
+            if what.startswith(("以来", "至今", "起")) or len(what) < 4 or loose:  # 该项目预计11月投入运营
                 what = before + what
+            if len(what) < 4 and _MILESTONE.match(what):  # 5月份签约: what was signed is the topic before
+                what = _topic(text, sentences, s_start) + what
         what = what[:60]
         if len(what) < 4:
             continue

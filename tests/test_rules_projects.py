@@ -69,3 +69,17 @@ def test_short_brand_projects_named_again_and_again():
 def test_a_list_closed_by_a_generic_head_before_construction():
     text = "下半年将重点抓好智慧农业产业园、功能食品产业园等重大项目建设，引进正极、隔膜等上下游企业项目。"
     assert project_names(text) == ["智慧农业产业园", "功能食品产业园"]
+
+
+def test_loose_months_are_dates_only_before_a_milestone():
+    text = ("青川新材年产3万吨碳化硅项目进展顺利。今年2月份对接、4月份签约、8月份开工，"
+            "第一条生产线将于明年二季度投产。全年1-9月份产值增长。10月份，园区气温下降。")
+    events = [(e.date, e.what) for e in extract_events(text)]
+    assert events == [("今年2月份", "青川新材年产3万吨碳化硅项目对接"), ("4月份", "青川新材年产3万吨碳化硅项目签约"),
+                      ("8月份", "青川新材年产3万吨碳化硅项目开工"), ("明年二季度", "第一条生产线将投产")]
+
+
+def test_loose_month_keeps_its_subject():
+    events = extract_events("该项目预计12月投入运营，二期正在建设中。预计年底可封顶。")
+    assert [(e.date, e.what) for e in events] == [("12月", "该项目预计投入运营"), ("年底", "预计可封顶")]
+    assert all(e.evidence in "该项目预计12月投入运营，二期正在建设中。预计年底可封顶。" for e in events)
