@@ -309,13 +309,15 @@ _ROLES: tuple[str, ...] = ("副书记", "书记", "副主任", "主任", "副局
           "研究员", "工程师", "总监", "总裁", "站长", "秘书长", "会长", "委员", "主管", "队长", "组长", "创始人",
           "博士", "党委书记", "副厅长", "厅长", "镇长", "乡长", "巡视员", "调研员", "总经济师", "董事",
           "助理", "副总裁", "总工", "秘书", "干事", "科员", "支部书记", "常委", "代表", "主任科员", "技术员",
-          "班长", "车间主任", "总指挥", "指挥长", "专员", "馆长", "台长", "园长", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编")
+          "班长", "车间主任", "总指挥", "指挥长", "专员", "馆长", "台长", "园长", "政委", "总工程师", "首席科学家", "理事长", "行长", "社长", "主编", "成员",
+          "执行董事", "监事", "合伙人", "负责同志")
 _ROLE_RE = re.compile("|".join(sorted(_ROLES, key=len, reverse=True)))
 _AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调", "讲话", "一行", "等", "和", "与", "、", "在",
                "带领", "陪同", "参加", "告诉", "坦言", "认为", "提出", "要求", "对", "向", "及", "到", "率", "调研",
                "会见", "致辞", "代表", "为", "就", "也", "还", "先后", "同志", "作", "进行", "宣读", "发表", "分别",
                "深入", "来到", "前往", "实地", "一同", "共同", "现场", "看望", "详细", "解读", "透露", "感慨",
-               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获", "带队", "率队", "带头", "主讲", "授课", "讲", "作报告", "建议", "希望", "呼吁", "说道")
+               "回忆", "笑着", "坦承", "提到", "补充", "谈到", "的", "是", "上台", "先", "首先", "围绕", "荣获", "获得", "获", "带队", "率队", "带头", "主讲", "授课", "讲", "作报告", "建议", "希望", "呼吁", "说道", "署名", "撰文", "接受",
+               "主旨", "作主旨")
 # roles written after the name, and what may stand right before such a name (清华大学范守善院士)
 _NAME_BEFORE_ROLE = re.compile("院士|教授|研究员|博士(?!后|生|工作站|点)")
 _NAME_LEFT = set("由与和及请邀学院所司校")
@@ -344,6 +346,22 @@ def _name_at(text: str, pos: int) -> str | None:
     return None
 
 
+# a rare surname is trusted only in the tightest frame: role, three characters, a verb of speech
+_SPEECH_AFTER = re.compile(f"([{CJK}]{{3}})(?:介绍说|介绍|表示|说|指出|强调|坦言)")
+_NOT_NAME_CHARS = set("在会上的了是也都再对向就亲自详细一这那该其我他她们时中后前向将已又还很最更")
+
+
+def _rare_surname_name(text: str, pos: int) -> str | None:
+    """Return a three-character name at ``pos`` whose surname is not in :data:`SURNAMES`, or None."""
+    m = _SPEECH_AFTER.match(text, pos)
+    if m is None or any(ch in _NOT_NAME_CHARS or ch in _NOT_IN_NAMES for ch in m.group(1)):
+        return None
+    return m.group(1)
+
+
+_TITLE_LEAD_IN = re.compile("^.*(?:》|」|发布|发表|刊发|刊登|刊载|转载)")
+
+
 def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
     """Return named people with the role the text gives them (bylines in ``authors`` excluded).
 
@@ -354,7 +372,7 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
     excluded = {a.replace(" ", "") for a in authors}
     last_end = 0
     for m in _ROLE_RE.finditer(text):
-        name = _name_at(text, m.end())
+        name = _name_at(text, m.end()) or _rare_surname_name(text, m.end())
         if name is None:
             continue
         s_start, s_end = sentences.around(m.start())
@@ -363,6 +381,10 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
             t_start += 1
         title = text[t_start:m.end()]
         title = re.sub(r"^(?:由|在|据|是|为|对|请|和|与|及)", "", title)
+        cut = _TITLE_LEAD_IN.search(title)  # 在《…》头版发布党委书记… : the role starts after the verb
+        if cut:
+            title = title[cut.end():]
+            t_start = m.end() - len(title)
         names = [(name, m.end())]
         pos = m.end() + len(name)
         while text[pos:pos + 1] == "、":  # 副主任张大虎、卫奇武、陈拥军

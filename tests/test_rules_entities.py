@@ -126,3 +126,22 @@ def test_a_list_of_one_known_name_lends_nothing():
 def test_short_form_written_apart_from_the_full_name_is_kept():
     text = "深圳青柏啤酒有限公司启动技改。推动同泰轮毂、青柏啤酒等传统企业实施技改。"
     assert org_names(text) == ["深圳青柏啤酒有限公司", "同泰轮毂", "青柏啤酒"]
+
+
+def test_member_role_and_names_listed_after_it():
+    text = "协会成员郑远、冯小川分别就数字经济作主旨演讲。"
+    assert [(p.name, p.title) for p in extract_people(text)] == [("郑远", "协会成员"), ("冯小川", "协会成员")]
+
+
+def test_rare_surname_only_before_a_verb_of_speech():
+    text = "执行董事禹晓峰介绍说：“项目进展顺利。”"
+    assert [(p.name, p.title) for p in extract_people(text)] == [("禹晓峰", "执行董事")]
+    assert extract_people("总经理在会上表示，要加快进度。") == []
+    assert extract_people("董事长亲自介绍了产品。") == []
+
+
+def test_publishing_verb_before_the_role_is_not_part_of_the_title():
+    text = "在《河东周刊》头版发布党委书记、管委会主任蔡文涛署名文章。"
+    people = extract_people(text)
+    assert [(p.name, p.title) for p in people] == [("蔡文涛", "党委书记、管委会主任")]
+    assert people[0].evidence == "党委书记、管委会主任蔡文涛"
