@@ -31,6 +31,9 @@ _PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "
                  "支持", "承接", "坚持", "完善", "孵化", "加速", "宣布", "出席", "并", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
                  "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着", "踏勘", "察看", "调研", "考察",
                  "实地", "参观", "走访")
+# lead words that are also nouns inside names (综合服务中心, 孵化基地): they govern only at the start of a run
+_NOUNISH = ("服务", "孵化")
+_NOUN_HEADS = ("中心", "平台", "站", "楼", "基地", "器", "园")
 _PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
 _GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
                   "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
@@ -43,6 +46,11 @@ _GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
 _BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造|抓好")
+_COUNTED_CLOSE = re.compile(r"(?<=.)等(?:\d+|[两三四五六七八九十]+)[个项]$")
+# what a listed project goes on to do (…等项目落地上马, …等21个项目已入驻园区): the items are projects under way
+_UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开工|签约|投产|入驻|落户|竣工)")
+# nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
+_PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
@@ -75,6 +83,8 @@ def _project_start(text: str, end: int, floor: int) -> int:
         k = (0 if rest.startswith(word) else -1) if word in "和及与" else rest.rfind(word)
         if k < 0 or word == "等" and k + 1 < len(rest):  # 甲、乙等重大项目: a list, see _names
             continue
+        if word in _NOUNISH and 0 < k and rest.startswith(_NOUN_HEADS, k + len(word)):  # 综合服务中心
+            continue
         if k + len(word) > len(rest) - 2:
             if word == "等":  # 甲、乙等项目: a list, see _names
                 continue
@@ -103,6 +113,14 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         s_start, s_end = sentences.around(m.start())
         start = _project_start(text, m.start(), max(s_start, m.start() - 30, previous_end))
         previous_end = m.end()
+        if text.startswith(_PROJECT_AS_MODIFIER, m.end()):
+            continue
+        quoted_company = None
+        opened = text.rfind("“", start, m.start())
+        if opened >= 0 and "”" not in text[opened:m.start()]:  # 泰山玻纤“年产60万吨…生产线项目”
+            before = text[start:opened]
+            quoted_company = before if 2 <= len(before) <= 12 and _NAME_ONLY.fullmatch(before) else None
+            start = opened + 1
         prefix = text[start:m.start()].strip("“”\"")
         c_start = clause_start(text, m.start(), s_start)
         names = _names(text, prefix, start, c_start, m.start())
@@ -114,6 +132,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
             if name in found:
                 continue
             found[name] = _project(name, clause, sentence, m.end() - s_start, organizations)
+            company = company or quoted_company
             if company and not found[name].company:
                 found[name] = found[name].model_copy(update={"company": company})
     for name, m_start, m_end in _facilities(text):
@@ -164,17 +183,18 @@ def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> l
     if text[start - 1:start] == "、":  # 右卫北城门瓮城修缮、宝宁寺修复项目
         listed = text[c_start:start - 1]
         items_before = [x for x in (_strip_lead(x).removesuffix("项目") for x in listed.split("、")) if x]
+    prefix = _COUNTED_CLOSE.sub("等", prefix)  # 甲、乙、丙等21个项目: the count closes the list
     closing = re.search(r"等([^、等]{1,6})$", prefix)
     if closing and "企业" in closing.group(1):  # 正极、隔膜等上下游企业项目: firms' projects, unnamed
         return []
-    if closing and not _specific(closing.group(1)):
+    if closing and (items_before or not _specific(closing.group(1))):
         prefix = prefix[: closing.start() + 1]  # 甲、乙等重大项目: the list closes before a generic word
     if prefix.endswith("等") and len(prefix) > 1:  # 玻璃酒店、玻璃故事馆、峡谷青宿等项目
         listed = text[c_start:start]
         items = [_strip_lead(x) for x in listed.split("、")] + [prefix[:-1]]
         items = [_FACILITY_COUNT.sub("", x) for x in items if x]
         if len(items) > 1:
-            building = _BUILD_VERB.search(listed.split("、")[0]) or text.startswith("建设", head_end + 2)
+            building = _BUILD_VERB.search(listed.split("、")[0]) or _UNDER_WAY.match(text, head_end + 2)
             if not building:  # only facilities being built are projects
                 return []
             return [(x, None) for x in items if 3 <= len(x) <= 20 and _specific(x)]

@@ -83,3 +83,24 @@ def test_loose_month_keeps_its_subject():
     events = extract_events("该项目预计12月投入运营，二期正在建设中。预计年底可封顶。")
     assert [(e.date, e.what) for e in events] == [("12月", "该项目预计投入运营"), ("年底", "预计可封顶")]
     assert all(e.evidence in "该项目预计12月投入运营，二期正在建设中。预计年底可封顶。" for e in events)
+
+
+def test_quoted_project_name_after_its_company():
+    projects = extract_projects("青岚新材“年产20万吨特种玻璃纤维生产线项目”进展顺利。")
+    assert [(p.name, p.company) for p in projects] == [("年产20万吨特种玻璃纤维生产线项目", "青岚新材")]
+
+
+def test_a_listed_category_closes_the_list():
+    text = "加快金属钛、硫酸锰、高纯硅等补链强链项目落地上马。"
+    assert project_names(text) == ["金属钛", "硫酸锰", "高纯硅"]
+    assert project_names("梳理碳化硅、氮化镓、硅材料等补链强链项目清单。") == []  # not under way
+
+
+def test_counted_list_of_projects_settled_in_a_park():
+    text = "云杉光电、北辰科技、智能巡检机器人等18个项目已入驻园区。"
+    assert project_names(text) == ["云杉光电", "北辰科技", "智能巡检机器人"]
+
+
+def test_service_centre_is_a_name_and_project_as_a_modifier_is_not_a_project():
+    assert project_names("规划建设颐养公寓、颐养综合服务中心等康养项目。") == ["颐养公寓", "颐养综合服务中心"]
+    assert project_names("不断完善园区干部包联项目责任机制，优化重大项目审批。") == []
