@@ -37,12 +37,20 @@ PERIOD = re.compile(
 )
 _APPROX_BEFORE = ("超过", "高达", "约", "近", "超", "逾", "达", "共")
 _CHANGE_BEFORE = re.compile(r"(?:同比|比上年|较上年|较去年同期|比去年同期|环比)?(?:增长|下降|提高|增加|减少|上升|回落|提升)了?$")
-_RANK = re.compile(r"(?:排名|排|位列|位居|居|名列)(?:全省|全市|全国|全县|全区|全省开发区|全市开发区)?[^，。；]{0,6}?"
+_RANK = re.compile(r"(?:排名|(?<!安)排|位列|位居|居|名列)(?:全省|全市|全国|全县|全区|全省开发区|全市开发区)?[^，。；]{0,6}?"
                    r"第(?P<num>\d+|[一二三四五六七八九十]+)(?:名|位)?")
+# figures listed first, then ranked together: …投资15.6亿元；…增加值2.2亿元，分别位居全市第一和第二位
+_RANK_PAIR = re.compile(r"分别(?:位居|位列|排名|排|居|名列)(?P<scope>[^，。；第]{0,12})第(?P<a>\d+|[一二三四五六七八九十]+)"
+                        r"(?:名|位)?[和、及与]第(?P<b>\d+|[一二三四五六七八九十]+)(?:名|位)?")
+# a count of projects before their investment: the sum is the zone's, not one project's (24个重大转型项目…投资额1200亿元)
+_PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。；]{0,8}项目|项目(?:\d+|[两三四五六七八九十]+)个")
+# a slogan, not a count: “五个一”, “四个抓落实”
+_SLOGAN = re.compile(f"[{_CN_NUM}]+个[{CJK}]{{1,4}}[”\"]")
+_PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
 _LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
                "共有", "共", "现有", "拥有", "实现", "完成", "建成", "新增", "引进", "达到", "已经", "已", "有",
                "与", "和", "及", "并", "还", "为", "在", "将", "可", "每年", "年均", "其", "此外", "同时", "分别")
-_TRAIL_WORDS = ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
+_TRAIL_WORDS = _PER_UNIT_TRAIL + ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
                 "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
 _AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
                          r"建设|挂牌|运行|相当|已|正在|将|均|都|共|现场|集中|而言|目前|先后|陆续|全部|以上")
@@ -77,6 +85,8 @@ def _hits(text: str) -> list[_Hit]:
         if text[m.end():m.end() + 1] in ("号", "级", "届") or unit == "大" and num.isdigit() and len(num) > 1:
             continue
         if text.startswith(_NOT_A_COUNT_AFTER, m.end()) or text.startswith("相当于", m.start() - 3):
+            continue
+        if before in "“\"" and _SLOGAN.match(text, m.start()):
             continue
         if unit.endswith("以上") and text.startswith(("项目", "企业", "工业"), m.end()):  # 10亿元以上项目: a class
             continue
@@ -168,7 +178,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 last_by_sentence[sentence_no] = indicators[-1]
                 continue
         name = _clean_name(pre, subjects + ((subject,) if subject else ()))
-        near_project = "项目" in text[max(0, s_start - 80):s_end]
+        near_project = "项目" in text[max(0, s_start - 80):s_end] and not _PROJECT_COUNT.search(text, s_start, hit.start)
         if near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
@@ -181,6 +191,14 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
             name = indicators[-1].name
         if len(name) < 2:
             name = pre.strip() or hit.unit
+        share = _SHARE_OF.search(pre)
+        if share and hit.unit.startswith(("%", "％")):  # 产值15亿元，占全区工业总产值的60%
+            whole = share.group(1)
+            for other in subjects + ((subject,) if subject else ()):
+                if other and len(other) >= 4 and len(whole.replace(other, "")) >= 2:  # 占广灵经开区工业总产值
+                    whole = whole.replace(other, "")
+            owner = last_by_sentence.get(sentence_no)
+            name = f"{owner.name if owner else ''}占{whole}比重"
         period = _period(text, s_start, hit.start)
         indicator = Indicator(
             subject=subject, name=name, value=hit.value, unit=hit.unit, period=period,
@@ -188,8 +206,34 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         )
         indicators.append(indicator)
         last_by_sentence[sentence_no] = indicator
-    indicators.extend(_rankings(text, sentences, subject, subjects))
+    pairs = _ranked_pairs(text, sentences, indicators)
+    taken = [(ind.evidence, ind.value) for ind in pairs]
+    indicators.extend(pairs)
+    indicators.extend(r for r in _rankings(text, sentences, subject, subjects) if (r.evidence, r.value) not in taken)
     return indicators
+
+
+def _ranked_pairs(text: str, sentences: Sentences, found: list[Indicator]) -> list[Indicator]:
+    """Return the two rankings of ``分别位居…第一和第二位``, named after the two figures before it."""
+    out = []
+    for m in _RANK_PAIR.finditer(text):
+        s_start, s_end = sentences.around(m.start())
+        before = text[max(0, s_start - 160):m.start()]  # the figures may sit in the sentence before (…；…，分别位居)
+        owners = [ind for ind in found if ind.evidence and ind.evidence in before and ind.unit != "名"]
+        owners = [ind for ind in owners if ind.change is not None or ind.unit not in ("%", "％")][-2:]
+        if len(owners) != 2:
+            continue
+        evidence = text[clause_start(text, m.start(), s_start):clause_end(text, m.end(), s_end)]
+        for owner, group in zip(owners, ("a", "b")):
+            quantity = parse_number(m.group(group))
+            if quantity is None:
+                continue
+            out.append(Indicator(subject=owner.subject, name=f"{owner.name}{m.group('scope')}排名", value=quantity.value,
+                                 unit="名", period=owner.period, value_text=m.group(group), evidence=evidence))
+    return out
+
+
+_SHARE_OF = re.compile(f"占([{CJK}]{{2,16}}?)的?$")
 
 
 def _period(text: str, s_start: int, pos: int) -> str | None:

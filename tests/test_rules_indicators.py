@@ -84,3 +84,36 @@ def test_zone_investment_is_an_indicator_even_near_a_project():
     text = "坚持项目为王，固定资产投资完成42亿元，达产后可实现年产值30亿元。"
     found = extract_indicators(text)
     assert [(i.name, i.value) for i in found] == [("固定资产投资", 42), ("年产值", 30)]
+
+
+def test_two_figures_ranked_together_each_get_a_ranking():
+    text = ("前三季度，共完成工业投资8.2亿元，同比增长30.5%；规模以上工业增加值完成1.9亿元，同比增长9.1%，"
+            "分别位居全市工业类园区第一和第三位。")
+    ranks = [(i.name, i.value) for i in extract_indicators(text) if i.unit == "名"]
+    assert ranks == [("工业投资全市工业类园区排名", 1), ("规模以上工业增加值全市工业类园区排名", 3)]
+
+
+def test_arranging_the_fourth_quarter_is_not_a_ranking():
+    assert [i for i in extract_indicators("会议总结前三季度工作，并安排部署第四季度工作。") if i.unit == "名"] == []
+
+
+def test_a_share_is_named_after_its_part_and_whole():
+    text = "今年累计完成产值9.6亿元，占青川经开区工业总产值的55%以上。"
+    found = extract_indicators(text, subject="青川经开区", subjects=("青川经开区",))
+    assert [(i.name, i.value) for i in found] == [("产值", 9.6), ("产值占工业总产值比重", 55)]
+
+
+def test_investment_summed_over_counted_projects_is_the_zones():
+    text = "新引进锦川能源、云台玻纤等18个重大项目，投资额860亿元。"
+    assert [(i.name, i.value) for i in extract_indicators(text)] == [("重大项目", 18), ("投资额", 860)]
+    text = "其中：10亿元以上项目4个，完成投资7.2亿元。"
+    assert [(i.value, i.unit) for i in extract_indicators(text)][-1] == (7.2, "亿元")
+
+
+def test_slogans_in_quotes_are_not_counts():
+    assert extract_indicators("深入开展“五个一”全代办服务，落实“三个抓手”。") == []
+
+
+def test_per_person_per_day_is_not_part_of_the_name():
+    ind = only("投产后，缝纫环节劳动效率可达每人每天31件左右。")
+    assert (ind.name, ind.value, ind.unit) == ("缝纫环节劳动效率", 31, "件左右")
