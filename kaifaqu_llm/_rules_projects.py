@@ -124,9 +124,15 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         prefix = text[start:m.start()].strip("“”\"")
         c_start = clause_start(text, m.start(), s_start)
         names = _names(text, prefix, start, c_start, m.start())
+        closed = text.rfind("“", max(s_start, m.start() - 30), m.start() - 1) if text[m.start() - 1:m.start()] == "”" else -1
+        if closed >= 0 and "”" not in text[closed:m.start() - 1]:  # 启动“装备升级、厂区形象改造”项目: one quoted name
+            quoted = text[closed + 1:m.start() - 1]
+            names = [(text[closed:m.end()], None)] if len(quoted) >= 4 and _specific(quoted) else []
         if not names:
             continue
         clause = text[c_start:clause_end(text, m.end(), s_end)]
+        if len(clause) <= len(names[0][0]):  # “装备升级、厂区形象改造”项目: the quote marks cut the clause
+            clause = text[s_start:s_end]
         sentence = text[s_start:s_end]
         for name, company in names:
             if name in found:
@@ -146,9 +152,11 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
 
 
 _FACILITY = re.compile(
-    f"(?:启动建设|开工建设|规划建设|加快建设|加快推进|推进|新建|建设|启动|建成|打造)(?P<name>[{CJK}A-Za-z0-9()（）“”]{{2,24}}?"
-    r"(?:基地|产业园|加工厂|工厂|生产线|养殖场|湿地公园|公园|小镇|酒店|民宿|绿智城|科技城|新城|博物馆|体育馆))"
-    r"(?=建设|[，。；、,;]|等|投入|项目)"
+    f"(?:启动建设|开工建设|规划建设|加快建设|加快推进|招引落地|推进|新建|建设|启动|建成|打造)"
+    f"(?P<name>[{CJK}A-Za-z0-9()（）“”]{{2,24}}?"
+    r"(?:基地|产业园|加工厂|工厂|生产线|养殖场|湿地公园|公园|小镇|酒店|民宿|绿智城|科技城|新城|博物馆|体育馆|物流中心|"
+    r"街区))"
+    r"(?=建设|[，。；、,;和]|等|投入|项目)"
 )
 _FACILITY_COUNT = re.compile(r"^(?:[\d.]+|[一两二三四五六七八九十]+)[万亿]?(?:个|座|处|家|亩|条)(?:\d+[^的]*的)?")
 
@@ -160,12 +168,14 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
         name = _FACILITY_COUNT.sub("", m.group("name")).strip("“”").removeprefix("建设")
         if "的" in name[:-2]:  # 高标准的旅居康养基地: what comes before 的 describes it
             name = name.rsplit("的", 1)[1]
-        if len(name) >= 4 and _specific(name) and "项目" not in name and not name.startswith(_ABSTRACT):
+        if len(name) >= 4 and _specific(name) and "项目" not in name and not name.startswith(_ABSTRACT) \
+                and not any(w in name for w in _ACCLAIM):
             out.append((name, m.start(), m.end()))
     return out
 
 
 _ABSTRACT = ("全国", "全省", "区域", "一流", "国内", "重要", "知名", "特色", "高品质")
+_ACCLAIM = ("知名", "一流", "著名", "高品质", "标杆")  # 北方知名写生基地: a goal, not a facility
 
 
 def _occurs_twice(text: str, needle: str) -> bool:

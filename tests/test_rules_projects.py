@@ -104,3 +104,15 @@ def test_counted_list_of_projects_settled_in_a_park():
 def test_service_centre_is_a_name_and_project_as_a_modifier_is_not_a_project():
     assert project_names("规划建设颐养公寓、颐养综合服务中心等康养项目。") == ["颐养公寓", "颐养综合服务中心"]
     assert project_names("不断完善园区干部包联项目责任机制，优化重大项目审批。") == []
+
+
+def test_quoted_project_name_with_a_list_inside():
+    text = "青禾食品有限公司全面启动“设备更新、车间智能化改造”项目，提升产能。"
+    projects = extract_projects(text)
+    assert [p.name for p in projects] == ["“设备更新、车间智能化改造”项目"]
+    assert projects[0].evidence == text  # the quote marks must not cut the evidence down to 项目
+
+
+def test_more_facilities_being_built_or_brought_in():
+    text = "加快推进铁路物流中心和口岸综试区建设，招引落地锦川固废综合利用产业园，建设汾滨美食街区，打造北方知名写生基地和摄影地。"
+    assert project_names(text) == ["铁路物流中心", "锦川固废综合利用产业园", "汾滨美食街区"]
