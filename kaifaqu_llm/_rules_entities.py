@@ -118,6 +118,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if m.group() == "银行" and bank:
             end += bank.end()
         start = _left_edge(text, m.start(), max(0, m.start() - 20), zone_spans)
+        start = _after_parent_body(text, start, m.start(), m.group())
         prefix = text[start:m.start()]
         name = text[start:end]
         if m.group() == "银行" and text.startswith(("机构", "业", "卡", "贷款", "网点"), m.end()):
@@ -155,6 +156,22 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         evidence = text[clause_start(text, start, s_start):clause_end(text, end, s_end)]
         out.append(Organization(name=name, kind=kind, evidence=evidence))
     return out
+
+
+_PARENT_BODIES = ("联合会", "分会", "协会", "商会", "学会")
+_MEDIA_SUFFIXES = ("日报", "晚报", "电视台", "广播电视台", "分社")
+
+
+def _after_parent_body(text: str, start: int, suffix_start: int, suffix: str) -> int:
+    """Return where a name starts once a parent body glued before it (协会信息分会零壹智库) is cut off."""
+    prefix = text[start:suffix_start]
+    cut = max((prefix.rfind(b) + len(b) for b in _PARENT_BODIES if b in prefix), default=0)
+    if cut and len(prefix) - cut >= 2:
+        start += cut
+    through = text.rfind("经", start, suffix_start)
+    if suffix in _MEDIA_SUFFIXES and through >= 0 and suffix_start - through > 2:  # 报道经临汾电视台播出 (not 经济日报)
+        start = through + 1
+    return start
 
 
 def _covered(text: str, longer: str, pos: int) -> bool:

@@ -145,3 +145,11 @@ def test_publishing_verb_before_the_role_is_not_part_of_the_title():
     people = extract_people(text)
     assert [(p.name, p.title) for p in people] == [("蔡文涛", "党委书记、管委会主任")]
     assert people[0].evidence == "党委书记、管委会主任蔡文涛"
+
+
+def test_a_parent_association_glued_before_a_name_is_not_part_of_it():
+    assert org_names("介绍了河东学会青木智库的发展规划。") == ["青木智库"]
+
+
+def test_through_before_a_broadcaster_is_not_part_of_its_name():
+    assert org_names("相关报道经青川电视台播出后反响热烈。") == ["青川电视台"]
