@@ -8,7 +8,11 @@ Generic mentions (重点项目, 该项目, 一批项目) are not projects.
 
 An event is a date (X月X日, 去年10月27日至28日, 2024年3月…) with what happened
 in its sentence; dates coarser than a day count only with an event verb
-(召开, 签约, 开工, 成立, 获批…) in the clause.
+(召开, 签约, 开工, 成立, 获批…) in the clause, a year only before a meeting
+(在2023年全省招商引资大会上). A month or quarter without its year (5月份,
+明年一季度, 年底) is a date only right before a milestone (签约, 开工, 投产,
+封顶…); a list 3月份对接、5月份签约 gives one event per date, and a bare
+milestone takes the project named in the sentence before as its subject.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ DATE = re.compile(
     r"(?:上午|下午|晚上|晚)?)"
     r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
     r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
+    # 在2023年全省招商引资大会上: a year naming a meeting (2023年全省GDP is a statistic, not a date of anything)
+    r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:大会|会议|论坛|峰会|博览会)上))"
     # a month or quarter without its year (5月份签约, 预计年底封顶): a date only right before a milestone
     r"|(?P<loose>(?:今年|明年)?(?:[一二三四]季度|年底|年初|年中)|\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?))"
 )
@@ -70,7 +76,7 @@ _MILESTONE = re.compile(r"[^，。；、,;]{0,4}?(?:对接|签约|开工|投产|
                         r"完工|开园|揭牌|运营|上线)")
 _EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
                          "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
-                         "技术改造|实施|入驻|对接|合作")
+                         "技术改造|实施|入驻|对接|合作|表扬|表彰")
 
 
 def _project_start(text: str, end: int, floor: int) -> int:
@@ -272,7 +278,7 @@ def extract_events(text: str) -> list[Event]:
         c_start = clause_start(text, m.start(), s_start)
         c_end = clause_end(text, m.end(), s_end)
         clause = text[c_start:c_end]
-        scope = text[s_start:s_end] if clause == m.group() else clause
+        scope = text[s_start:s_end] if clause == m.group() or m.group("meeting") else clause
         loose = m.group("loose") is not None
         if not m.group("day") and not loose and not _EVENT_VERB.search(scope):
             continue

@@ -116,3 +116,9 @@ def test_quoted_project_name_with_a_list_inside():
 def test_more_facilities_being_built_or_brought_in():
     text = "加快推进铁路物流中心和口岸综试区建设，招引落地锦川固废综合利用产业园，建设汾滨美食街区，打造北方知名写生基地和摄影地。"
     assert project_names(text) == ["铁路物流中心", "锦川固废综合利用产业园", "汾滨美食街区"]
+
+
+def test_a_year_naming_a_meeting_is_a_date():
+    events = extract_events("这一“汾城做法”也在2022年全省项目观摩大会上，受到省领导的点名表扬。")
+    assert [(e.date, e.what) for e in events] == [("2022年", "全省项目观摩大会上，受到省领导的点名表扬")]
+    assert extract_events("2022年全省生产总值增长5%，获得好评。") == []
