@@ -66,8 +66,8 @@ DATE = re.compile(
     r"(?:上午|下午|晚上|晚)?)"
     r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
     r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
-    # 在2023年全省招商引资大会上: a year naming a meeting (2023年全省GDP is a statistic, not a date of anything)
-    r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:大会|会议|论坛|峰会|博览会)上))"
+    # 在2023年全省招商引资大会上, 获2021年全国…大赛二等奖: a year naming a meeting or contest (2023年全省GDP is a statistic, not a date of anything)
+    r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:(?:大会|会议|论坛|峰会|博览会)上|大赛)))"
     # a month or quarter without its year (5月份签约, 预计年底封顶): a date only right before a milestone
     r"|(?P<loose>(?:今年|明年)?(?:[一二三四]季度|年底|年初|年中)|\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?))"
 )
@@ -295,6 +295,8 @@ def extract_events(text: str) -> list[Event]:
             if listed >= 0 and DATE.match(what, listed + 1):  # 3月份对接、5月份签约: one event per date
                 what = what[:listed]
             if what.startswith(("以来", "至今", "起")) or len(what) < 4 or loose:  # 该项目预计11月投入运营
+                what = before + what
+            elif m.group("meeting") and len(before) >= 4:  # 青河科技获2020年全国…大赛二等奖
                 what = before + what
             if len(what) < 4 and _MILESTONE.match(what):  # 5月份签约: what was signed is the topic before
                 what = _topic(text, sentences, s_start) + what

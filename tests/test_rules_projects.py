@@ -122,3 +122,8 @@ def test_a_year_naming_a_meeting_is_a_date():
     events = extract_events("这一“汾城做法”也在2022年全省项目观摩大会上，受到省领导的点名表扬。")
     assert [(e.date, e.what) for e in events] == [("2022年", "全省项目观摩大会上，受到省领导的点名表扬")]
     assert extract_events("2022年全省生产总值增长5%，获得好评。") == []
+
+
+def test_a_year_naming_a_contest_won():
+    events = extract_events("青河科技有限公司获2020年全国农业创新大赛山西赛区二等奖。")
+    assert [(e.date, e.what) for e in events] == [("2020年", "青河科技有限公司获全国农业创新大赛山西赛区二等奖")]
