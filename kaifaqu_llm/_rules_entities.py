@@ -184,6 +184,11 @@ def _covered(text: str, longer: str, pos: int) -> bool:
     return False
 
 
+# what a product or trade listed beside firms ends with (锂电池, 光伏组件): not a name by company alone
+_PRODUCT_END = ("电池", "组件", "材料", "设备", "装备", "产品", "芯片", "配件", "零部件", "加工", "制造", "服务", "机器人",
+                "项目", "工程", "系统", "模块")
+
+
 def _list_mates(text: str, found: dict[str, tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Return the other items of 、-lists in which two or more items are already known organizations.
 
@@ -214,7 +219,7 @@ def _list_mates(text: str, found: dict[str, tuple[str, int, int]]) -> list[tuple
             name = text[s:e]
             if name not in found and 2 <= len(name) <= 8 and all(_NAME_RUN.match(ch) for ch in name) \
                     and not _COUNTED.match(name) and not re.match("[一二两三四五六七八九十几多]", name) \
-                    and _list_item_ok(name):
+                    and _list_item_ok(name) and not name.endswith(_PRODUCT_END):
                 out.append((name, s, e))
     return out
 
@@ -266,12 +271,15 @@ def _framed_names(text: str) -> list[tuple[str, int, int]]:
 
 
 # a count of firms then the names: 入驻企业7家,分别是… / 引进3家企业：…
-_ENUM_FRAME = re.compile(f"(?:\\d+|[一二两三四五六七八九十几]+)家[{CJK}]{{0,4}}?[，,：:]?(?:分别是|分别为|分别有|主要有|包括|有)[：:]?")
+_ENUM_FRAME = re.compile(f"(?:\\d+|[一二两三四五六七八九十几]+)家[{CJK}]{{0,4}}?[，,：:]?(?:分别是|分别为|分别有|主要有|包括)[：:]?")
 _LIST_END_WORDS = ("等", "以及", "在", "先后", "分别", "已", "均", "都", "也", "还")
 
 
 def _enumerated(text: str, pos: int) -> list[tuple[str, int, int]]:
-    """Return the 、-separated names that start at ``pos`` and run to the clause end (needs two or more)."""
+    """Return the 、-separated names that start at ``pos`` and run to the clause end.
+
+    All of two or more items must look like names: one generic item (新材料, 食品) marks a list of trades.
+    """
     end = clause_end(text, pos)
     items = text[pos:end].split("、")
     if len(items) < 2:
@@ -280,8 +288,9 @@ def _enumerated(text: str, pos: int) -> list[tuple[str, int, int]]:
     for item in items:
         cut = min((item.find(w) for w in _LIST_END_WORDS if item.find(w) > 0), default=len(item))
         name = item[:cut]
-        if 2 <= len(name) <= 10 and all(_NAME_RUN.match(ch) for ch in name) and _list_item_ok(name):
-            out.append((name, pos, pos + len(name)))
+        if not (2 <= len(name) <= 10 and all(_NAME_RUN.match(ch) for ch in name) and _list_item_ok(name)):
+            return []
+        out.append((name, pos, pos + len(name)))
         pos += len(item) + 1
     return out
 
@@ -365,7 +374,7 @@ def _name_at(text: str, pos: int) -> str | None:
 
 # a rare surname is trusted only in the tightest frame: role, three characters, a verb of speech
 _SPEECH_AFTER = re.compile(f"([{CJK}]{{3}})(?:介绍说|介绍|表示|说|指出|强调|坦言)")
-_NOT_NAME_CHARS = set("在会上的了是也都再对向就亲自详细一这那该其我他她们时中后前向将已又还很最更")
+_NOT_NAME_CHARS = set("在会上的了是也都再对向就亲自详细一这那该其我他她们时中后前向将已又还很最更地着得")
 
 
 def _rare_surname_name(text: str, pos: int) -> str | None:

@@ -138,6 +138,7 @@ def test_rare_surname_only_before_a_verb_of_speech():
     assert [(p.name, p.title) for p in extract_people(text)] == [("禹晓峰", "执行董事")]
     assert extract_people("总经理在会上表示，要加快进度。") == []
     assert extract_people("董事长亲自介绍了产品。") == []
+    assert extract_people("负责人高兴地说，订单排满了。") == []
 
 
 def test_publishing_verb_before_the_role_is_not_part_of_the_title():
@@ -153,3 +154,13 @@ def test_a_parent_association_glued_before_a_name_is_not_part_of_it():
 
 def test_through_before_a_broadcaster_is_not_part_of_its_name():
     assert org_names("相关报道经青川电视台播出后反响热烈。") == ["青川电视台"]
+
+
+def test_a_count_of_firms_followed_by_trades_names_no_one():
+    assert org_names("园区入驻企业30家，包括食品加工、装备制造、新材料等。") == []
+    assert org_names("规上企业达到50家，有力支撑了工业增长。") == []
+
+
+def test_products_listed_beside_known_firms_are_not_lent_the_name():
+    text = "园区引进青禾科技有限公司、云岭光电有限公司、锂电池、人工智能服务机器人等项目。"
+    assert org_names(text) == ["青禾科技有限公司", "云岭光电有限公司"]
