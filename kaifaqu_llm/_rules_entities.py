@@ -366,7 +366,7 @@ def _name_at(text: str, pos: int) -> str | None:
             continue
         rest = text[pos + n:pos + n + 4]
         if not rest or rest[0] in _BOUNDARY or rest.startswith(_AFTER_NAME):
-            if n == 3 and (name[2] in "说等和与在对向为就也还是的" or name[1:] in ("介绍", "表示", "主持")):
+            if n == 3 and (name[2] in "说等和与在对向为就也还是的地着得" or name[1:] in ("介绍", "表示", "主持")):
                 continue
             return name
     return None
