@@ -117,3 +117,8 @@ def test_slogans_in_quotes_are_not_counts():
 def test_per_person_per_day_is_not_part_of_the_name():
     ind = only("投产后，缝纫环节劳动效率可达每人每天31件左右。")
     assert (ind.name, ind.value, ind.unit) == ("缝纫环节劳动效率", 31, "件左右")
+
+
+def test_big_n_counts_main_businesses_and_formats():
+    found = extract_indicators("聚焦航空维修和跨境贸易两大主业，培育“山水游”“古镇游”文旅三大业态。")
+    assert [(i.value, i.unit) for i in found] == [(2, "大"), (3, "大")]
