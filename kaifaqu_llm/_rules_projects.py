@@ -4,7 +4,12 @@ A project is a name ending in 项目, its left edge cut where the verb that
 governs it ends (推进, 启动, 规划建设…). Lists share the head word:
 ``右卫北城门瓮城修缮、宝宁寺修复项目`` gives two projects,
 ``玻璃酒店、玻璃故事馆等项目`` three, ``盛隆泰达、宏源两大焦化项目`` two.
-Generic mentions (重点项目, 该项目, 一批项目) are not projects.
+Generic mentions (重点项目, 该项目, 一批项目) are not projects; nor is 项目
+modifying a noun (包联项目责任机制). A quoted name is one project
+(泰山玻纤“年产…生产线项目”, 启动“装备升级、厂区形象改造”项目). Some projects are
+named without 项目: facilities being built (启动建设潇河绿智城, 招引落地…产业园),
+firms listed as being set up (甲、乙等重点企业落地建设), sites being upgraded
+(甲、乙等景区提质建设).
 
 An event is a date (X月X日, 去年10月27日至28日, 2024年3月…) with what happened
 in its sentence; dates coarser than a day count only with an event verb
@@ -153,6 +158,12 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         s_start, s_end = sentences.around(m_start)
         clause = text[clause_start(text, m_start, s_start):clause_end(text, m_end, s_end)]
         found[name] = _project(name, clause, text[s_start:s_end], m_end - s_start, organizations)
+    for name, m_start, m_end in _listed_works(text):
+        if name in found:
+            continue
+        s_start, s_end = sentences.around(m_start)
+        clause = text[clause_start(text, m_start, s_start):clause_end(text, m_end, s_end)]
+        found[name] = _project(name, clause, text[s_start:s_end], m_end - s_start, organizations)
     names = list(found)
     return [p for name, p in found.items() if not any(name != other and name in other for other in names)]
 
@@ -176,6 +187,27 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
             name = name.rsplit("的", 1)[1]
         if len(name) >= 4 and _specific(name) and "项目" not in name and not name.startswith(_ABSTRACT) \
                 and not any(w in name for w in _ACCLAIM):
+            out.append((name, m.start(), m.end()))
+    return out
+
+
+# 甲、乙等重点企业落地建设 (firms setting up: each is a project); 甲、乙等景区提质建设 (each site's upgrade is one)
+_LISTED_WORKS = re.compile(
+    f"(?P<items>(?:[{CJK}A-Za-z0-9()（）]{{2,16}}、)+[{CJK}A-Za-z0-9()（）]{{2,16}})等"
+    r"(?:(?P<firms>(?:重点|重大|龙头)?企业)(?:加快)?(?:落地建设|落地|开工建设|开工|投产)"
+    r"|(?P<works>(?:景区|景点|街区|厂区|厂房|村落|场馆|园区|基地)(?:提质|改造|提升|升级)建设))"
+)
+
+
+def _listed_works(text: str) -> list[tuple[str, int, int]]:
+    """Return projects a list names without 项目: firms being set up, sites being upgraded."""
+    out = []
+    for m in _LISTED_WORKS.finditer(text):
+        items = [_strip_lead(x) for x in m.group("items").split("、")]
+        if not all(items) or not all(_NAME_ONLY.fullmatch(x) for x in items):
+            continue  # one item is no name: the list is not a list of firms or sites
+        for item in items:
+            name = item if m.group("firms") else item + m.group("works")
             out.append((name, m.start(), m.end()))
     return out
 

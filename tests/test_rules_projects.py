@@ -127,3 +127,9 @@ def test_a_year_naming_a_meeting_is_a_date():
 def test_a_year_naming_a_contest_won():
     events = extract_events("青河科技有限公司获2020年全国农业创新大赛山西赛区二等奖。")
     assert [(e.date, e.what) for e in events] == [("2020年", "青河科技有限公司获全国农业创新大赛山西赛区二等奖")]
+
+
+def test_listed_firms_being_set_up_and_sites_being_upgraded():
+    assert project_names("加快云岭光电、北辰电子等重点企业落地建设。") == ["云岭光电", "北辰电子"]
+    assert project_names("推进青龙峡、白石漂流等景区提质建设。") == ["青龙峡景区提质建设", "白石漂流景区提质建设"]
+    assert project_names("围绕园区管理水平、服务质量等方面提升建设。") == []
