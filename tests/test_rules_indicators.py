@@ -122,3 +122,10 @@ def test_per_person_per_day_is_not_part_of_the_name():
 def test_big_n_counts_main_businesses_and_formats():
     found = extract_indicators("聚焦航空维修和跨境贸易两大主业，培育“山水游”“古镇游”文旅三大业态。")
     assert [(i.value, i.unit) for i in found] == [(2, "大"), (3, "大")]
+
+
+def test_an_area_before_a_place_is_that_places_area():
+    found = extract_indicators("全力打造300万平米的青川智造集聚区。")
+    assert [(i.name, i.value, i.unit) for i in found] == [("青川智造集聚区面积", 300, "万平米")]
+    ind = only("项目占地面积86亩。")
+    assert ind.name == "占地面积"
