@@ -199,9 +199,17 @@ _LISTED_WORKS = re.compile(
 )
 
 
+# 走进甲基地二期机库建设现场: what has a construction site is a project being built
+_SITE = re.compile(f"(?:走进|来到|深入|在|到)(?P<name>[{CJK}A-Za-z0-9()（）]{{4,30}}?)(?:建设|施工)现场")
+
+
 def _listed_works(text: str) -> list[tuple[str, int, int]]:
-    """Return projects a list names without 项目: firms being set up, sites being upgraded."""
+    """Return projects named without 项目: firms being set up, sites being upgraded, construction sites."""
     out = []
+    for m in _SITE.finditer(text):
+        name = m.group("name")
+        if _specific(name) and not name.endswith("项目"):
+            out.append((name, m.start("name"), m.end()))
     for m in _LISTED_WORKS.finditer(text):
         items = [_strip_lead(x) for x in m.group("items").split("、")]
         if not all(items) or not all(_NAME_ONLY.fullmatch(x) for x in items):
@@ -284,13 +292,17 @@ def _project(name: str, clause: str, sentence: str, after: int, organizations) -
 
 
 def _topic(text: str, sentences: Sentences, s_start: int) -> str:
-    """Return the last project named in the sentence before ``s_start`` (the topic a bare milestone is about)."""
+    """Return the last project (or construction site) named in the sentence before ``s_start``.
+
+    That is the topic a bare milestone (5月份签约, 12月底封顶) is about; "" when there is none.
+    """
     if s_start == 0:
         return ""
     p_start, _ = sentences.around(s_start - 1)
     head = text.rfind("项目", p_start, s_start)
-    if head < 0:
-        return ""
+    if head < 0:  # 走进甲机库建设现场。12月底封顶后…: the site visited is the topic
+        site = _SITE.search(text, p_start, s_start)
+        return site.group("name") if site and _specific(site.group("name")) else ""
     start = _project_start(text, head, p_start)
     name = text[start:head].strip("“”\"")
     return name + "项目" if len(name) >= 4 and _specific(name) else ""

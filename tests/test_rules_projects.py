@@ -133,3 +133,9 @@ def test_listed_firms_being_set_up_and_sites_being_upgraded():
     assert project_names("加快云岭光电、北辰电子等重点企业落地建设。") == ["云岭光电", "北辰电子"]
     assert project_names("推进青龙峡、白石漂流等景区提质建设。") == ["青龙峡景区提质建设", "白石漂流景区提质建设"]
     assert project_names("围绕园区管理水平、服务质量等方面提升建设。") == []
+
+
+def test_a_construction_site_names_a_project_and_the_topic_of_its_milestone():
+    text = "走进青峰航空维修基地三期机库建设现场，场面壮观。12月底封顶后，将形成3条生产线。施工现场一片繁忙。"
+    assert project_names(text) == ["青峰航空维修基地三期机库"]
+    assert [(e.date, e.what) for e in extract_events(text)] == [("12月底", "青峰航空维修基地三期机库封顶后")]
