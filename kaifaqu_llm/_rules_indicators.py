@@ -46,6 +46,7 @@ _RANK_PAIR = re.compile(r"分别(?:位居|位列|排名|排|居|名列)(?P<scope
 _PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。；]{0,8}项目|项目(?:\d+|[两三四五六七八九十]+)个")
 # a slogan, not a count: “五个一”, “四个抓落实”
 _SLOGAN = re.compile(f"[{_CN_NUM}]+个[{CJK}]{{1,4}}[”\"]")
+_ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|实现|完成|开展|参与|参加|覆盖|纳入|入选|共|均|已|都)")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
 _LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
@@ -192,6 +193,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 name += "面积"  # 200万平米的光机电产业集聚区: the figure is the place's area
         if glued and indicators and len(name) < 2:
             name = indicators[-1].name
+        if len(name) < 2 and base.startswith(_COUNT_UNITS) and _ONE_CHAR_NOUN.match(text, hit.end):
+            name = text[hit.end] + "数量"  # 28个村规划建设了…: the counted noun is one character
         if len(name) < 2:
             name = pre.strip() or hit.unit
         share = _SHARE_OF.search(pre)

@@ -129,3 +129,8 @@ def test_an_area_before_a_place_is_that_places_area():
     assert [(i.name, i.value, i.unit) for i in found] == [("青川智造集聚区面积", 300, "万平米")]
     ind = only("项目占地面积86亩。")
     assert ind.name == "占地面积"
+
+
+def test_a_one_character_counted_noun_names_the_count():
+    found = extract_indicators("在3个乡镇、17个村规划建设了写生点。")
+    assert [(i.name, i.value) for i in found] == [("乡镇", 3), ("村数量", 17)]
