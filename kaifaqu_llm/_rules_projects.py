@@ -60,6 +60,7 @@ _COUNTED_CLOSE = re.compile(r"(?<=.)等(?:\d+|[两三四五六七八九十]+)[�
 _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开工|签约|投产|入驻|落户|竣工)")
 # nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
 _PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
+_CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
 _STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
            "试运行", "启动", "评审", "落地", "入驻", "建设")
@@ -124,7 +125,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         s_start, s_end = sentences.around(m.start())
         start = _project_start(text, m.start(), max(s_start, m.start() - 30, previous_end))
         previous_end = m.end()
-        if text.startswith(_PROJECT_AS_MODIFIER, m.end()):
+        if text.startswith(_PROJECT_AS_MODIFIER, m.end()) or _CONTEST.match(text, m.end()):
             continue
         quoted_company = None
         opened = text.rfind("“", start, m.start())

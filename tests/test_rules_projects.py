@@ -139,3 +139,7 @@ def test_a_construction_site_names_a_project_and_the_topic_of_its_milestone():
     text = "走进青峰航空维修基地三期机库建设现场，场面壮观。12月底封顶后，将形成3条生产线。施工现场一片繁忙。"
     assert project_names(text) == ["青峰航空维修基地三期机库"]
     assert [(e.date, e.what) for e in extract_events(text)] == [("12月底", "青峰航空维修基地三期机库封顶后")]
+
+
+def test_project_naming_a_contest_is_no_project():
+    assert project_names("青河科技获全国农业创新创业项目创意大赛二等奖，参加优秀项目路演。") == []
