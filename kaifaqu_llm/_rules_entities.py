@@ -347,7 +347,7 @@ _AFTER_NAME = ("说", "介绍", "表示", "主持", "出席", "指出", "强调"
 # roles written after the name, and what may stand right before such a name (清华大学范守善院士)
 _NAME_BEFORE_ROLE = re.compile("院士|教授|研究员|博士(?!后|生|工作站|点)")
 _NAME_LEFT = set("由与和及请邀学院所司校")
-_NOT_IN_NAMES = set("委局办部厅处区县市省镇乡村司院校企业公会员组工")  # 党工委, 商务局: bodies, not people
+_NOT_IN_NAMES = set("委局办部厅处区县市省镇乡村司院校企业公会员组工位")  # 党工委, 商务局: bodies, not people
 _BOUNDARY = set("，,。；;：:！？!?、”“\"（）() \n")
 
 

@@ -131,6 +131,7 @@ def test_short_form_written_apart_from_the_full_name_is_kept():
 def test_member_role_and_names_listed_after_it():
     text = "协会成员郑远、冯小川分别就数字经济作主旨演讲。"
     assert [(p.name, p.title) for p in extract_people(text)] == [("郑远", "协会成员"), ("冯小川", "协会成员")]
+    assert extract_people("各成员单位和部门要加强协作。") == []
 
 
 def test_rare_surname_only_before_a_verb_of_speech():
