@@ -312,6 +312,9 @@ def _good_prefix(prefix: str, suffix: str) -> bool:
         return False
     if suffix == "实验室" and len(prefix) < 3:  # 走出实验室, 建成实验室
         return False
+    if suffix == "智库" and prefix.endswith(("高端", "专家", "新型", "特色", "一流", "品牌", "决策", "咨询", "人才", "产业",
+                                            "外脑", "专业", "行业")):  # 打造高端智库
+        return False
     if suffix in ("公司", "银行", "学院", "医院", "实验室", "协会", "画院", "设计院", "集团") and len(prefix) > 10:
         return False
     if suffix in ("公司", "集团", "实验室", "协会") and prefix.endswith(("子", "分", "母", "等", "级", "点")):

@@ -165,3 +165,8 @@ def test_a_count_of_firms_followed_by_trades_names_no_one():
 def test_products_listed_beside_known_firms_are_not_lent_the_name():
     text = "园区引进青禾科技有限公司、云岭光电有限公司、锂电池、人工智能服务机器人等项目。"
     assert org_names(text) == ["青禾科技有限公司", "云岭光电有限公司"]
+
+
+@pytest.mark.parametrize("text", ["打造高端智库，服务园区发展。", "邀请专家智库参与。", "在各级电视台播出。"])
+def test_descriptive_think_tanks_and_broadcasters_are_not_names(text):
+    assert org_names(text) == []
