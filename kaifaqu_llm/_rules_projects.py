@@ -183,6 +183,8 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
     """Return facilities being built that the text does not call 项目 (启动建设潇河绿智城)."""
     out = []
     for m in _FACILITY.finditer(text):
+        if _made_into(text, m.start()):  # 把甲、乙等建成…基地: the goal; the sites listed are the projects
+            continue
         name = _FACILITY_COUNT.sub("", m.group("name")).strip("“”").removeprefix("建设")
         if "的" in name[:-2]:  # 高标准的旅居康养基地: what comes before 的 describes it
             name = name.rsplit("的", 1)[1]
@@ -204,9 +206,24 @@ _LISTED_WORKS = re.compile(
 _SITE = re.compile(f"(?:走进|来到|深入|在|到)(?P<name>[{CJK}A-Za-z0-9()（）]{{4,30}}?)(?:建设|施工)现场")
 
 
+# 把甲度假区、乙小镇等建成…: the sites made into something are projects under way
+_MADE_INTO = re.compile(f"把(?P<items>(?:[{CJK}A-Za-z0-9()（）]{{4,20}}、)*[{CJK}A-Za-z0-9()（）]{{4,20}})等?"
+                        r"(?=建成|打造成|打造为|建设成)")
+_SITE_HEADS = ("区", "镇", "园", "基地", "城", "村", "馆", "谷", "街")
+
+
+def _made_into(text: str, pos: int) -> bool:
+    m = _MADE_INTO.search(text, max(0, pos - 80), pos + 4)
+    return m is not None and m.end() <= pos < m.end() + 4
+
+
 def _listed_works(text: str) -> list[tuple[str, int, int]]:
     """Return projects named without 项目: firms being set up, sites being upgraded, construction sites."""
     out = []
+    for m in _MADE_INTO.finditer(text):
+        items = [_strip_lead(x) for x in m.group("items").removesuffix("等").split("、")]
+        if all(x.endswith(_SITE_HEADS) and _specific(x) for x in items):
+            out += [(x, m.start(), m.end()) for x in items]
     for m in _SITE.finditer(text):
         name = m.group("name")
         if _specific(name) and not name.endswith("项目"):

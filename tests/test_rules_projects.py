@@ -143,3 +143,8 @@ def test_a_construction_site_names_a_project_and_the_topic_of_its_milestone():
 
 def test_project_naming_a_contest_is_no_project():
     assert project_names("青河科技获全国农业创新创业项目创意大赛二等奖，参加优秀项目路演。") == []
+
+
+def test_sites_made_into_something_are_the_projects_not_the_goal():
+    text = "把青龙湾康养度假区、石榴小镇等建成高标准的旅居康养基地。把招商服务工作建成品牌。"
+    assert project_names(text) == ["青龙湾康养度假区", "石榴小镇"]
