@@ -61,7 +61,8 @@ _SOFT_GENERIC = ("新", "大")
 _SOFT_GENERIC_NEXT = ("型", "兴", "能源", "材料", "建", "增", "批", "量", "中", "小", "项目", "企业", "公司", "集团", "品牌",
                       "规模", "一代", "技术", "产业", "工业", "科技", "装备", "设备", "数据", "健康", "物流", "户", "家", "的",
                       "力", "动能", "基建", "形势", "业态", "模式", "突破", "格局", "产品", "平台", "招商", "项", "厂",
-                      "园", "区", "学", "医", "药", "电")
+                      "园", "区", "学", "医", "药", "电", "成立", "组建", "注册", "引进", "落地", "投产", "开工", "签约",
+                      "入驻", "设立", "办", "上", "开", "增", "一批", "多", "小", "批")
 _GENERIC_LONGEST = sorted(_GENERIC_PREFIXES, key=len, reverse=True)
 _INDUSTRY_AFTER = ("产业", "行业", "领域", "企业", "项目", "技术", "装备", "设备", "产品", "材料", "基地", "园区",
                    "集群", "板块", "赛道", "链")
@@ -76,7 +77,7 @@ def _generic_start(name: str) -> bool:
     head = next((p for p in _GENERIC_LONGEST if name.startswith(p)), None)
     if head is None:
         return False
-    if head in _SOFT_GENERIC and len(name) > 2:
+    if head in _SOFT_GENERIC and len(name) >= 2:
         return name[1:].startswith(_SOFT_GENERIC_NEXT)
     return True
 

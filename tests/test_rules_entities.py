@@ -107,6 +107,7 @@ def test_new_and_big_open_brand_names_as_well_as_generic_phrases():
     text = "推动大禾集团、新川电子、北岭铜业等企业开展改造。"
     assert org_names(text) == ["大禾集团", "新川电子", "北岭铜业"]
     assert org_names("引进新型材料、大型装备等企业。") == []
+    assert org_names("大唐集团参加签约，新成立公司三家，大批公司入驻。") == ["大唐集团"]
 
 
 def test_a_count_of_firms_followed_by_their_names():
