@@ -70,7 +70,9 @@ _CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装�
 DATE = re.compile(
     r"(?=[去今前明12\d一二三四年])(?:(?P<day>(?:(?:去年|今年|前年|明年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?"
     r"(?:上午|下午|晚上|晚)?)"
-    r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?|\d{1,2}[-—至]\d{1,2}月)"
+    # a month span (5-10月) but not 1-9月份, the period of a year-to-date figure
+    r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?"
+    r"|(?!1[-—至])\d{1,2}[-—至]\d{1,2}月(?:份)?)"
     r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
     # 在2023年全省招商引资大会上, 获2021年全国…大赛二等奖: a year naming a meeting or contest (2023年全省GDP is a statistic, not a date of anything)
     r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:(?:大会|会议|论坛|峰会|博览会)上|大赛)))"
@@ -79,7 +81,7 @@ DATE = re.compile(
 )
 # what a loose date must be followed by: a project's milestone, a few words of modality at most between
 _MILESTONE = re.compile(r"[^，。；、,;]{0,4}?(?:对接|签约|开工|投产|封顶|竣工|投入运营|投运|建成|落地|开业|试生产|试运行|"
-                        r"完工|开园|揭牌|运营|上线)")
+                        r"完工|开园|揭牌|上线)")
 _EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
                          "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
                          "技术改造|实施|入驻|对接|合作|表扬|表彰")
@@ -333,7 +335,7 @@ def extract_events(text: str) -> list[Event]:
     for m in DATE.finditer(text):
         if m.start() and text[m.start() - 1].isdigit():
             continue
-        if m.group("loose") and (text[m.start() - 1:m.start()] in ("-", "—", "至", "到", "第")
+        if m.group("loose") and (text[m.start() - 1:m.start()] in ("-", "—", "至", "到", "第", "前")
                                  or not _MILESTONE.match(text, m.end())):
             continue
         s_start, s_end = sentences.around(m.start())

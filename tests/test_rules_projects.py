@@ -148,3 +148,8 @@ def test_project_naming_a_contest_is_no_project():
 def test_sites_made_into_something_are_the_projects_not_the_goal():
     text = "把青龙湾康养度假区、石榴小镇等建成高标准的旅居康养基地。把招商服务工作建成品牌。"
     assert project_names(text) == ["青龙湾康养度假区", "石榴小镇"]
+
+
+def test_loose_dates_that_are_spans_or_figures_are_not_events():
+    text = "前三季度投产项目8个，1-9月份签约项目12个，5月份运营收入增长。"
+    assert extract_events(text) == []
