@@ -47,6 +47,8 @@ _PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。�
 # a slogan, not a count: “五个一”, “四个抓落实”
 _SLOGAN = re.compile(f"[{_CN_NUM}]+个[{CJK}]{{1,4}}[”\"]")
 _ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|实现|完成|开展|参与|参加|覆盖|纳入|入选|共|均|已|都)")
+# money spent on several kinds of things (a list closed by 等) is the zone's, not one project's
+_BROAD_PURPOSE = re.compile(f"(?:用于|加强|推进|完善|实施|改善)([{CJK}、]{{2,30}}?、[{CJK}、]{{1,30}}?等[{CJK}]{{0,10}})")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
 _LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
@@ -181,6 +183,9 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 continue
         name = _clean_name(pre, subjects + ((subject,) if subject else ()))
         near_project = "项目" in text[max(0, s_start - 80):s_end] and not _PROJECT_COUNT.search(text, s_start, hit.start)
+        broad = _BROAD_PURPOSE.match(text, hit.end) if name in _PROJECT_INVESTMENT else None
+        if broad:  # 投资130亿元加强基础设施、厂房、配套设施等硬件建设: spent across the zone
+            name, near_project = broad.group(1) + "投资", False
         if near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")

@@ -134,3 +134,9 @@ def test_an_area_before_a_place_is_that_places_area():
 def test_a_one_character_counted_noun_names_the_count():
     found = extract_indicators("在3个乡镇、17个村规划建设了写生点。")
     assert [(i.name, i.value) for i in found] == [("乡镇", 3), ("村数量", 17)]
+
+
+def test_investment_spread_over_a_list_of_works_is_the_zones():
+    text = "做实项目落地保障。投资45亿元加强道路、管网、配套设施等硬件建设，实现拎包入住。"
+    assert [(i.name, i.value) for i in extract_indicators(text)] == [("道路、管网、配套设施等硬件建设投资", 45)]
+    assert extract_indicators("该项目投资45亿元，建设生产线。") == []
