@@ -152,7 +152,8 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
     names = sorted(found)
     out = []
     for name, (kind, start, end) in sorted(found.items(), key=lambda kv: kv[1][1]):
-        if any(name != other and name in other and (other.endswith(name) or _covered(text, other, start))
+        if any(name != other and name in other and (other.endswith(name) or _covered(text, other, start)
+                                                    or other.startswith(name) and other.endswith(_BRANCH_TAILS))
                for other in names):
             continue
         s_start, s_end = sentences.around(start)
@@ -175,6 +176,10 @@ def _after_parent_body(text: str, start: int, suffix_start: int, suffix: str) ->
     if suffix in _MEDIA_SUFFIXES and through >= 0 and suffix_start - through > 2:  # 报道经临汾电视台播出 (not 经济日报)
         start = through + 1
     return start
+
+
+# a branch names its parent first (邮储银行运城分行): the parent alone is the same organization
+_BRANCH_TAILS = ("分行", "支行", "分社", "分公司", "分会", "分院", "分中心")
 
 
 def _covered(text: str, longer: str, pos: int) -> bool:

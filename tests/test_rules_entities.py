@@ -171,3 +171,8 @@ def test_products_listed_beside_known_firms_are_not_lent_the_name():
 @pytest.mark.parametrize("text", ["打造高端智库，服务园区发展。", "邀请专家智库参与。", "在各级电视台播出。"])
 def test_descriptive_think_tanks_and_broadcasters_are_not_names(text):
     assert org_names(text) == []
+
+
+def test_a_bank_named_apart_from_its_branch_is_the_branch():
+    text = "园区与青川银行河东分行签约。企业负责人与青川银行开展业务交流。"
+    assert org_names(text) == ["青川银行河东分行"]
