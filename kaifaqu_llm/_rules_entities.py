@@ -316,7 +316,8 @@ def _list_item_ok(name: str) -> bool:
 def _good_prefix(prefix: str, suffix: str) -> bool:
     if _COUNTED.match(prefix) or "平台" in prefix or _LEVEL_WORDS.match(prefix):  # 省级重点实验室 names no one
         return False
-    if len(prefix) < 2 or _generic_start(prefix) and len(prefix) <= 4:
+    international_body = suffix in ("协会", "商会", "基金会") and prefix.startswith("国际") and len(prefix) >= 4
+    if len(prefix) < 2 or _generic_start(prefix) and len(prefix) <= 4 and not international_body:  # 国际水彩协会
         return False
     if suffix == "实验室" and len(prefix) < 3:  # 走出实验室, 建成实验室
         return False

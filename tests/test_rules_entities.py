@@ -176,3 +176,7 @@ def test_descriptive_think_tanks_and_broadcasters_are_not_names(text):
 def test_a_bank_named_apart_from_its_branch_is_the_branch():
     text = "园区与青川银行河东分行签约。企业负责人与青川银行开展业务交流。"
     assert org_names(text) == ["青川银行河东分行"]
+
+
+def test_an_international_association_is_a_name():
+    assert org_names("示范区与国际版画协会合作，吸引国际企业入驻。") == ["国际版画协会"]
