@@ -49,11 +49,12 @@ _SLOGAN = re.compile(f"[{_CN_NUM}]+个[{CJK}]{{1,4}}[”\"]")
 _ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|实现|完成|开展|参与|参加|覆盖|纳入|入选|共|均|已|都)")
 # money spent on several kinds of things (a list closed by 等) is the zone's, not one project's
 _BROAD_PURPOSE = re.compile(f"(?:用于|加强|推进|完善|实施|改善)([{CJK}、]{{2,30}}?、[{CJK}、]{{1,30}}?等[{CJK}]{{0,10}})")
+_QUOTED_BEFORE = re.compile(f"[“\"]([{CJK}A-Za-z0-9]{{2,12}})[”\"]$")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
 _LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
                "共有", "共", "现有", "拥有", "实现", "完成", "建成", "新增", "引进", "达到", "已经", "已", "有",
-               "与", "和", "及", "并", "还", "为", "在", "将", "可", "每年", "年均", "其", "此外", "同时", "分别")
+               "与", "和", "及", "并", "还", "为", "在", "将", "可以", "可", "每年", "年均", "其", "此外", "同时", "分别")
 _TRAIL_WORDS = _PER_UNIT_TRAIL + ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
                 "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
 _AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
@@ -198,6 +199,9 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 name += "面积"  # 200万平米的光机电产业集聚区: the figure is the place's area
         if glued and indicators and len(name) < 2:
             name = indicators[-1].name
+        quoted = _QUOTED_BEFORE.search(text, max(0, hit.start - 16), hit.start) if len(name) < 2 else None
+        if quoted:  # 其中“标准地”10宗587.685亩: the quoted term is what is counted
+            name = quoted.group(1)
         if len(name) < 2 and base.startswith(_COUNT_UNITS) and _ONE_CHAR_NOUN.match(text, hit.end):
             name = text[hit.end] + "数量"  # 28个村规划建设了…: the counted noun is one character
         if len(name) < 2:

@@ -140,3 +140,8 @@ def test_investment_spread_over_a_list_of_works_is_the_zones():
     text = "做实项目落地保障。投资45亿元加强道路、管网、配套设施等硬件建设，实现拎包入住。"
     assert [(i.name, i.value) for i in extract_indicators(text)] == [("道路、管网、配套设施等硬件建设投资", 45)]
     assert extract_indicators("该项目投资45亿元，建设生产线。") == []
+
+
+def test_a_quoted_term_right_before_the_figures_names_them():
+    found = extract_indicators("全区共供应建设用地23宗，其中“标准地”12宗430.5亩。")
+    assert [(i.name, i.value, i.unit) for i in found][1:] == [("标准地", 12, "宗"), ("标准地", 430.5, "亩")]
