@@ -190,7 +190,7 @@ def article_row(article: Article, pages: dict[str, Page]) -> dict:
     }
 
 
-def article_rows(pages: Sequence[Page], *, stitch: bool = True) -> list[dict]:
+def article_rows(pages: Sequence[Page], *, stitch: bool = False) -> list[dict]:
     """Return the article rows of ``pages``, segmented (and stitched) as the single-process path does."""
     by_source = {page.source: page for page in pages}
     return [article_row(a, by_source) for a in _segment_pages(list(pages), stitch)]

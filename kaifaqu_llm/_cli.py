@@ -119,7 +119,12 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="extra outputs besides profiles.jsonl (repeatable)")
     p.add_argument("--catalog", action="append", default=[], metavar="FILE.csv",
                    help="user zone catalog extending / overriding the built-in one (repeatable)")
-    p.add_argument("--no-stitch", action="store_true", help="do not join 下转/上接 continuations across pages")
+    stitching = p.add_mutually_exclusive_group()
+    stitching.add_argument("--stitch", dest="stitch", action="store_true",
+                           help="join a (下转X版) article to its (上接Y版) fragment on another given page; the pair is "
+                                "chosen from editions in file names, then shared wording (docs: _stitch.py)")
+    stitching.add_argument("--no-stitch", dest="stitch", action="store_false", help="keep every page's articles apart "
+                                                                                      "(the default)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
     scale = p.add_argument_group("scale-out (docs/scale-out.md)")
     scale.add_argument("--engine", default="single", choices=["single", "local", "ray"],
@@ -147,7 +152,7 @@ def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progre
         cache_dir=args.cache_dir, use_cache=not args.no_cache, refresh=args.refresh, strict=args.strict,
         catalogs=tuple(args.catalog))
     options = BatchOptions(engine=args.engine, shards=args.shards, max_in_flight=args.max_in_flight or args.concurrency,
-                           address=args.address, actors=(low, high), stitch=not args.no_stitch,
+                           address=args.address, actors=(low, high), stitch=args.stitch,
                            formats=tuple(args.format), progress=progress)
     result = extract_batch(args.inputs, args.out, batch_config, options)
     _print_err(f"kaifaqu: {note}; engine {args.engine}")
@@ -183,7 +188,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         return _cmd_extract_batch(args, config, urls, progress)
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
-        refresh=args.refresh, cache_dir=args.cache_dir, stitch=not args.no_stitch, formats=tuple(args.format),
+        refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
         catalogs=tuple(args.catalog), progress=progress,
     )
     result = extract(args.inputs, args.out, config=config, options=options)

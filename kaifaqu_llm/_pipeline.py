@@ -47,7 +47,7 @@ class ExtractOptions:
     use_cache: bool = True
     refresh: bool = False
     cache_dir: str | None = None
-    stitch: bool = True
+    stitch: bool = False
     formats: tuple[str, ...] = ()
     catalogs: tuple[str, ...] = ()
     progress: bool = False

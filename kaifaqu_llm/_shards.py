@@ -180,7 +180,7 @@ class BatchOptions:
     address: str | None = None
     actors: tuple[int, int] = (1, 2)
     batch_size: int | None = None
-    stitch: bool = True
+    stitch: bool = False
     formats: tuple[str, ...] = ()
     progress: bool = False
 

@@ -7,8 +7,11 @@ with (上接D1版) has ``continued_from="D1版"``. :func:`stitch` pairs them acr
   file name holds one as a separate token (``2024-05-10_D5.txt``, ``D5版.txt``). A known edition
   must agree with the marker pointing at it (the fragment's page must be the ``continues_to``
   edition, the head's page the ``continued_from`` one); unknown editions do not veto a pair.
-* Among the admissible fragments on other pages, the one with most editions confirmed wins; then
-  a fragment on a page given after the head's page; then the nearest page in the order given.
+* Among the admissible pairs, the one with most editions confirmed wins; then the pair whose texts
+  share the most distinctive wording (TF-IDF cosine over CJK character bigrams, IDF over all the
+  articles given: a continuation keeps naming the same companies and projects); then a fragment on a
+  page given after the head's page; then the nearest page in the order given. Pairs are taken best
+  first over the whole batch, so a head never takes a fragment that fits another head better.
 * Each fragment joins one article; chains (a fragment that itself says 下转) are followed.
 
 The stitched article keeps the head's headline fields, offsets and index; its ``text`` is the
@@ -18,8 +21,10 @@ last part's (None once the story is complete); ``parts`` lists every ``(source, 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -27,6 +32,7 @@ from ._document import Article
 
 __all__ = ["stitch", "page_edition"]
 
+_NOT_CJK = re.compile(r"[^\u4e00-\u9fff]")
 _EDITION_IN_NAME = re.compile(r"(?<![A-Za-z0-9])([A-Z])0*(\d{1,2})(?:版)?(?![A-Za-z0-9])")
 
 
@@ -44,6 +50,33 @@ def page_edition(source: str) -> str | None:
     stem = source.rsplit(".", 1)[0]
     matches = _EDITION_IN_NAME.findall(stem)
     return f"{matches[-1][0]}{matches[-1][1]}" if matches else None
+
+
+def _bigrams(text: str) -> Counter:
+    cjk = _NOT_CJK.sub("", text)
+    return Counter(cjk[i:i + 2] for i in range(len(cjk) - 1))
+
+
+def _similarity(articles: Sequence[Article]):
+    """Return a function giving the TF-IDF cosine of two of ``articles`` (character bigrams)."""
+    counts = {id(a): _bigrams(a.text) for a in articles}
+    df: Counter = Counter()
+    for grams in counts.values():
+        df.update(grams.keys())
+    n = len(articles)
+    vectors = {}
+    for key, grams in counts.items():
+        vector = {g: (1 + math.log(c)) * math.log(n / df[g]) for g, c in grams.items()}
+        norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+        vectors[key] = {g: w / norm for g, w in vector.items() if w}
+
+    def cosine(a: Article, b: Article) -> float:
+        u, v = vectors[id(a)], vectors[id(b)]
+        if len(u) > len(v):
+            u, v = v, u
+        return sum(w * v.get(g, 0.0) for g, w in u.items())
+
+    return cosine
 
 
 def _merge(head: Article, tail: Article) -> Article:
@@ -67,27 +100,29 @@ def stitch(articles_by_page: Mapping[str, Sequence[Article]],
     flat = [(s, k) for s in sources for k in range(len(articles_by_page[s]))]
     article = {key: articles_by_page[key[0]][key[1]] for key in flat}
     fragments = [key for key in flat if article[key].continued_from]
-    link: dict[tuple[str, int], tuple[str, int]] = {}
-    used: set[tuple[str, int]] = set()
+    similarity = _similarity([article[key] for key in flat])
+    candidates = []
     for key in flat:
         head = article[key]
         if not head.continues_to:
             continue
-        best, best_score = None, None
         for frag_key in fragments:
-            if frag_key in used or frag_key[0] == key[0]:
+            if frag_key[0] == key[0]:
                 continue
             want_here, want_there = _norm(head.continues_to), _norm(article[frag_key].continued_from)
             there, here = known[frag_key[0]], known[key[0]]
             if (there and there != want_here) or (here and here != want_there):
                 continue
             distance = order[frag_key[0]] - order[key[0]]
-            score = ((there is not None) + (here is not None), distance > 0, -abs(distance), -frag_key[1])
-            if best_score is None or score > best_score:
-                best, best_score = frag_key, score
-        if best is not None:
-            link[key] = best
-            used.add(best)
+            score = ((there is not None) + (here is not None), round(similarity(head, article[frag_key]), 3),
+                     distance > 0, -abs(distance), -frag_key[1], -order[key[0]], -key[1])
+            candidates.append((score, key, frag_key))
+    link: dict[tuple[str, int], tuple[str, int]] = {}
+    used: set[tuple[str, int]] = set()
+    for _, key, frag_key in sorted(candidates, key=lambda c: c[0], reverse=True):
+        if key not in link and frag_key not in used:
+            link[key] = frag_key
+            used.add(frag_key)
     out: list[Article] = []
     for key in flat:
         if key in used:

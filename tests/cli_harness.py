@@ -89,7 +89,7 @@ def read_jsonl_strictly(path: Path) -> list[dict]:
     return records
 
 
-def article_texts(pages: Sequence[Path], *, stitch: bool = True) -> dict[tuple[str, int], str]:
+def article_texts(pages: Sequence[Path], *, stitch: bool = False) -> dict[tuple[str, int], str]:
     """Return the text of every article ``kaifaqu extract`` makes of ``pages``, keyed by (source, article_index)."""
     results, errors = segment_paths(pages, stitch=stitch)
     assert not errors, errors

@@ -221,7 +221,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 @pytest.fixture(scope="module")
 def seeds_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("seeds_out")
-    code = main(["extract", str(SEEDS), "-o", str(out), "--backend", "rules", "--no-cache",
+    code = main(["extract", str(SEEDS), "-o", str(out), "--backend", "rules", "--no-cache", "--stitch",
                  "--format", "csv", "--format", "sqlite", "-q"])
     assert code == 0
     return out

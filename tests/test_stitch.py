@@ -82,3 +82,18 @@ def test_chains_are_followed():
     assert [p[0] for p in first.parts] == ["a_B1.txt", "a_B3.txt", "a_B5.txt"]
     assert first.text.endswith("同比增长9.2%。") and first.continues_to is None
     assert len(out) == 2
+
+
+def test_with_unknown_editions_the_fragment_that_continues_the_story_wins_over_page_order():
+    head = "\n\n".join([
+        "光伏产业链加速集聚", "邢伟",
+        "走进丰源新兴产业园区，晶华能源年产30GW电池片项目建设正酣。晶华能源项目总投资180亿元。",
+        "晶华能源带动上下游配套企业落户，园区光伏产业链日益完善。（下转 C4 版）",
+    ])
+    same_story = "（上接C1版）\n\n晶华能源项目投产后，晶华能源将新增就业岗位6000个，光伏配套企业达到40家。\n"
+    other_story = "（上接C1版）\n\n下一步，开发区将持续优化营商环境，全力推动重点工作落实见效。\n"
+    by_page = _pages(**{"a.txt": same_story, "b.txt": head, "c.txt": other_story})
+    out = stitch(by_page)
+    joined = [a for a in out if len(a.parts) == 2]
+    assert len(joined) == 1 and [p[0] for p in joined[0].parts] == ["b.txt", "a.txt"]
+    assert [a.continued_from for a in out if a.source == "c.txt"] == ["C1版"]
