@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ._rules_text import CJK, Sentences, clause_end, clause_start
 from ._schema import Zone
-from ._zone_names import RULES, suffix_pattern, suffixes_for
+from ._zone_names import RULES, ZoneSuffix, suffix_pattern, suffixes_for
 
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
@@ -114,6 +114,23 @@ def _is_name(prefix: str) -> bool:
     return not prefix.startswith(_DESIGNATIONS) and prefix not in _GENERIC_WHOLE and not prefix.endswith(_VERBS)
 
 
+_BUILDING = ("打造", "建设", "建成", "落地", "引进", "招引", "开工", "新建", "规划", "启动", "筹建", "谋划")
+
+
+def _named_park(run: str, rest: str, suffix: ZoneSuffix, after: str) -> bool:
+    """True for an operating park named with the loose 产业园 (以清河电子产业园为支撑, 做强铝基循环产业园).
+
+    The name must be four or more characters cut cleanly off a verb or list; a park
+    being built (打造…产业园, 开工建设…产业园, …产业园项目) is a project, not a zone.
+    """
+    if after.startswith(("项目", "中园", "建设")):
+        return False
+    if not suffix.loose or suffix.text == "园区" or not 4 <= len(rest) <= 8:
+        return False
+    lead = run[:len(run) - len(rest)]
+    return not lead.endswith(_BUILDING) and not rest.startswith(_BUILDING)
+
+
 def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> list[ZoneMention]:
     """Return every zone name written in ``text``, with its offsets.
 
@@ -135,7 +152,9 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     abbrev_counts: Counter[str] = Counter()
     for r, s, e, rest in candidates:
         if rest and len(rest) <= 8 and _is_name(rest):
-            if not _SUFFIXES[text[s:e]].full:
+            if _named_park(text[r:s], rest, _SUFFIXES[text[s:e]], text[e:e + 3]):
+                known.add(rest)
+            elif not _SUFFIXES[text[s:e]].full:
                 # an abbreviation opening a clause (长治高新区召开…) names a zone on its own
                 at_boundary = text[r:s] == rest and (r == 0 or not _RUN_CHARS.match(text[r - 1]))
                 abbrev_counts[rest] += 2 if at_boundary else 1

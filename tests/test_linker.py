@@ -64,6 +64,11 @@ UNLINKED = {
     ("甘亭工业园区", None): ("甘亭", "工业园区"),
     ("晋中新兴产业园区", None): ("新兴", "工业园区"),
     ("潇河园区", None): ("潇河", "工业园区"),
+    # operating parks named with 产业园 (以X产业园为支撑): their own name is the stem; the notice lists none of them
+    ("清控电子信息产业园", None): ("清控电子信息", "工业园区"),
+    ("康新数智产业园", None): ("康新数智", "工业园区"),
+    ("跨境电商产业园", None): ("跨境电商", "工业园区"),
+    ("铝基综合循环产业园", None): ("铝基综合循环", "工业园区"),
     ("天津港保税区", None): ("天津港", "其他"),  # in the notice, but not in this test catalog
     ("唐槐园区", None): ("唐槐", "工业园区"),
 }

@@ -80,3 +80,11 @@ def test_place_name_starts_after_a_verb_inside_a_long_run():
 def test_descriptive_prefixes_are_not_zone_names():
     text = "打造花园式产业园区，建设生态型园区。"
     assert all(m.prefix == "" for m in find_zone_mentions(text))
+
+
+def test_operating_parks_named_with_chanyeyuan_are_zones_but_parks_being_built_are_not():
+    text = ("以青岚光电产业园、华泰智造产业园为支撑，做强镁基循环产业园。"
+            "同时开工建设高端铸造产业园，打造新能源装备产业园，推进物流产业园项目。")
+    found = names(text)
+    assert {"青岚光电产业园", "华泰智造产业园", "镁基循环产业园"} <= set(found)
+    assert not {n for n in found if n.startswith(("高端铸造", "新能源装备", "物流"))}
