@@ -2,7 +2,7 @@
 
 Throughput: the seed pages, repeated (numbers shifted per copy) to about 5 MB of
 UTF-8, are segmented page by page; their articles then go through the rules
-extractor (folded in from helper-2's ``bench_rules.py``). Memory: a batch of
+extractor. Memory: a batch of
 seed copies is written to a temp dir and run through ``kaifaqu extract
 --backend rules`` in a subprocess (peak RSS from ``wait4``), then through
 ``extract()`` under ``tracemalloc`` in another subprocess (peak Python heap).
