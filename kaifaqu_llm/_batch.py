@@ -123,19 +123,12 @@ class BatchConfig:
         note says which ran and why. Raises :class:`ConfigError` when ``llm`` or
         ``hybrid`` is asked for without a model.
         """
-        from ._pipeline import BACKENDS
+        from ._pipeline import resolve_backend
 
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-        if backend == "auto":
-            backend = "llm" if config.is_configured else "rules"
+        backend, note = resolve_backend(backend, config, base_urls or ((config.effective_base_url,) if config else ()))
         if backend == "rules":
-            return cls(backend="rules", **values), "using the rules backend"
-        if not config.model:
-            raise ConfigError(f"--backend {backend} needs a model: set KAIFAQU_MODEL (and KAIFAQU_BASE_URL / "
-                              "KAIFAQU_API_KEY) or pass --model and --base-url")
-        batch = cls.from_model_config(config, backend=backend, base_urls=base_urls, **values)
-        return batch, f"using the {backend} backend: model {batch.model} at {', '.join(batch.base_urls)}"
+            return cls(backend="rules", **values), note
+        return cls.from_model_config(config, backend=backend, base_urls=base_urls, **values), note
 
     def model_config(self, base_url: str | None) -> ModelConfig:
         """Return the :class:`ModelConfig` for one replica, the key taken from this process's environment."""

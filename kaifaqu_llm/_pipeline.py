@@ -30,7 +30,7 @@ from ._records import build_record, error_record
 
 __all__ = [
     "BACKENDS", "ExtractOptions", "ExtractResult", "RunOutcome", "extract", "extract_async", "choose_backend",
-    "article_record", "extract_article",
+    "article_record", "extract_article", "resolve_backend",
 ]
 
 BACKENDS = ("auto", "llm", "rules", "hybrid")
@@ -99,27 +99,31 @@ class ExtractResult(RunOutcome):
     written: list[Path] = field(default_factory=list)
 
 
+def resolve_backend(name: str, config: Any | None, base_urls: Sequence[str] = ()) -> tuple[str, str]:
+    """Return ``(backend, note)`` for ``--backend name``: the backend that runs (rules, llm or hybrid) and
+    a line saying what ran and why. Raises :class:`ConfigError` when a model is needed and none is configured.
+    """
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})")
+    configured = config is not None and config.is_configured
+    if name == "auto" and not configured:
+        return "rules", ("no model configured: using the rules backend. To use a model set KAIFAQU_MODEL and "
+                         "KAIFAQU_BASE_URL (and KAIFAQU_API_KEY for a hosted API), or pass --model/--base-url.")
+    if name == "rules":
+        return "rules", "using the rules backend"
+    if not configured:
+        raise ConfigError(
+            f"--backend {name} needs a model: set KAIFAQU_MODEL (and KAIFAQU_BASE_URL / KAIFAQU_API_KEY) "
+            "or pass --model and --base-url"
+        )
+    name = "llm" if name == "auto" else name
+    where = ", ".join(base_urls) or config.base_url or "the OpenAI API"
+    return name, redact(f"using the {name} backend: model {config.model} at {where}", *config.secrets())
+
+
 def choose_backend(name: str, config: Any | None, options: ExtractOptions) -> tuple[Backend, str, str]:
     """Return ``(backend, backend_name, note)`` for ``--backend name``; ``note`` says what ran and why."""
-    configured = config is not None and config.is_configured
-    if name == "auto":
-        name = "llm" if configured else "rules"
-        if name == "rules":
-            note = ("no model configured: using the rules backend. To use a model set KAIFAQU_MODEL and "
-                    "KAIFAQU_BASE_URL (and KAIFAQU_API_KEY for a hosted API), or pass --model/--base-url.")
-        else:
-            note = f"using the llm backend: model {config.model} at {config.base_url or 'the OpenAI API'}"
-    elif name == "rules":
-        note = "using the rules backend"
-    else:
-        if not configured:
-            raise ConfigError(
-                f"--backend {name} needs a model: set KAIFAQU_MODEL (and KAIFAQU_BASE_URL / KAIFAQU_API_KEY) "
-                "or pass --model and --base-url"
-            )
-        note = f"using the {name} backend: model {config.model} at {config.base_url or 'the OpenAI API'}"
-    if config is not None:
-        note = redact(note, *config.secrets())  # a password in the base URL
+    name, note = resolve_backend(name, config)
     if name == "rules":
         return RulesBackend(), "rules", note
     from ._cache import ProfileCache
