@@ -155,7 +155,8 @@ def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progre
                            address=args.address, actors=(low, high), stitch=args.stitch,
                            formats=tuple(args.format), progress=progress)
     result = extract_batch(args.inputs, args.out, batch_config, options)
-    _print_err(f"kaifaqu: {note}; engine {args.engine}")
+    _print_err(f"kaifaqu: {note}")
+    _print_err(f"kaifaqu: engine {args.engine}, {options.shards} shard(s)")
     _print_failures(result)
     usage = result.usage
     _print_err(
