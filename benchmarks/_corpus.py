@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kaifaqu_llm._document import Article, Page
-from kaifaqu_llm._segmenter import segment
+from kaifaqu_llm.core.document import Article, Page
+from kaifaqu_llm.pages.segment import segment
 
 __all__ = ["SEEDS", "seed_pages", "variant_page", "pages_for_articles", "articles_of", "write_batch"]
 
@@ -16,7 +16,7 @@ _NUMBER = re.compile(r"\d+")
 
 def seed_pages() -> list[Page]:
     """Return the seed pages, sorted by name."""
-    from kaifaqu_llm._reader import read_page
+    from kaifaqu_llm.pages.reader import read_page
 
     return [read_page(path) for path in sorted(SEEDS.glob("*.txt"))]
 

@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._llm import LLMBackend
-from kaifaqu_llm._pipeline import ExtractOptions, _write_outputs, extract
-from kaifaqu_llm._backend import Usage
-from kaifaqu_llm._records import build_record
-from kaifaqu_llm._segmenter import segment
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.extract.llm.backend import LLMBackend
+from kaifaqu_llm.run.pipeline import ExtractOptions, _write_outputs, extract
+from kaifaqu_llm.extract.backend import Usage
+from kaifaqu_llm.ground.records import build_record
+from kaifaqu_llm.pages.segment import segment
 
 from ._corpus import pages_for_articles
 from ._harness import Row, Section, fmt, percentile

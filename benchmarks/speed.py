@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from kaifaqu_llm._rules import extract_rules
-from kaifaqu_llm._schema import FACT_LISTS
-from kaifaqu_llm._segmenter import segment
+from kaifaqu_llm.extract.rules.backend import extract_rules
+from kaifaqu_llm.core.schema import FACT_LISTS
+from kaifaqu_llm.pages.segment import segment
 
 from ._corpus import seed_pages, variant_page, write_batch
 from ._harness import Row, Section, fmt
@@ -33,7 +33,7 @@ RULES_TARGET = 1.0
 _TRACEMALLOC = """
 import json, sys, time, tracemalloc
 tracemalloc.start()
-from kaifaqu_llm import _pipeline
+from kaifaqu_llm.run import pipeline as _pipeline
 started = time.perf_counter()
 result = _pipeline.extract([sys.argv[1]], sys.argv[2], backend="rules")
 current, peak = tracemalloc.get_traced_memory()

@@ -14,11 +14,11 @@ import os
 import tempfile
 import time
 
-from kaifaqu_llm._capabilities import instructor_mode
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._pipeline import ExtractOptions, extract
-from kaifaqu_llm._prompts import load_prompts
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.extract.llm.capabilities import instructor_mode
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.run.pipeline import ExtractOptions, extract
+from kaifaqu_llm.extract.llm.prompts import load_prompts
+from kaifaqu_llm.core.schema import ArticleProfile
 
 from ._corpus import articles_of, pages_for_articles
 from ._harness import Row, Section, fmt

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from string import Template
 
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._pipeline import ExtractOptions, extract
-from kaifaqu_llm._prompts import _example_input_text, load_prompts, prompts_dir
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.run.pipeline import ExtractOptions, extract
+from kaifaqu_llm.extract.llm.prompts import _example_input_text, load_prompts, prompts_dir
 
 from ._corpus import SEEDS
 from ._harness import Row, Section, fmt, percentile

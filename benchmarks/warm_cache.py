@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._pipeline import ExtractOptions, extract
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.run.pipeline import ExtractOptions, extract
 
 from ._corpus import SEEDS
 from ._harness import Row, Section, fmt
@@ -51,7 +51,7 @@ def run(quick: bool = False) -> Section:
         cli_seconds = time.perf_counter() - started
         cli_requests = len(server.requests) - before
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import kaifaqu_llm._cli, kaifaqu_llm._llm"], env=env, timeout=300,
+        subprocess.run([sys.executable, "-c", "import kaifaqu_llm._cli, kaifaqu_llm.extract.llm.backend"], env=env, timeout=300,
                        check=True)
         import_seconds = time.perf_counter() - started
     n = len(warm.records)

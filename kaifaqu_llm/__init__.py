@@ -6,12 +6,12 @@ Pipeline, one module per stage::
     → aggregate per zone → export / report
 """
 
-from ._backend import Usage
-from ._batch import BatchConfig, article_rows, extract_rows
-from ._catalog import Catalog, CatalogEntry, load_catalog
-from ._config import ModelConfig, RetryPolicy
-from ._document import Article, Page
-from ._exceptions import (
+from .extract.backend import Usage
+from .run.batch import BatchConfig, article_rows, extract_rows
+from .zones.catalog import Catalog, CatalogEntry, load_catalog
+from .extract.llm.config import ModelConfig, RetryPolicy
+from .core.document import Article, Page
+from .core.errors import (
     CatalogError,
     ConfigError,
     ExtractionError,
@@ -23,21 +23,21 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
-from ._crosscheck import cross_check
-from ._evaluate import format_table, score_profiles
-from ._evaluate_segments import score_segmentation
-from ._gold import load_gold
-from ._output import read_profiles
-from ._pipeline import ExtractOptions, ExtractResult, extract, extract_async
-from ._export import write_csv, write_sqlite
-from ._linker import ZoneLink, annotate_zones, link_zone
-from ._reader import iter_page_paths, page_from_text, read_page, read_pages
-from ._registry import build_registry, read_registry, write_zones
-from ._report import render_report, write_report
-from ._rules import extract_rules
-from ._segmenter import segment, segment_paths
-from ._shards import BatchOptions, BatchResult, extract_batch
-from ._schema import (
+from .extract.hybrid import cross_check
+from .evaluate.scores import format_table, score_profiles
+from .evaluate.segments import score_segmentation
+from .evaluate.gold import load_gold
+from .outputs.files import read_profiles
+from .run.pipeline import ExtractOptions, ExtractResult, extract, extract_async
+from .outputs.export import write_csv, write_sqlite
+from .zones.linker import ZoneLink, annotate_zones, link_zone
+from .pages.reader import iter_page_paths, page_from_text, read_page, read_pages
+from .zones.registry import build_registry, read_registry, write_zones
+from .outputs.report import render_report, write_report
+from .extract.rules.backend import extract_rules
+from .pages.segment import segment, segment_paths
+from .run.shards import BatchOptions, BatchResult, extract_batch
+from .core.schema import (
     ArticleProfile,
     Event,
     Indicator,
@@ -48,7 +48,7 @@ from ._schema import (
     Zone,
     export_json_schemas,
 )
-from ._stitch import stitch
+from .pages.stitch import stitch
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._exceptions import ConfigError, KaifaquError
+from .core.errors import ConfigError, KaifaquError
 
 __all__ = ["main", "build_parser"]
 
@@ -60,7 +60,7 @@ def _segment_table(page, articles) -> str:
 def _cmd_segment(args: argparse.Namespace) -> int:
     import json
 
-    from ._segmenter import segment_paths
+    from .pages.segment import segment_paths
 
     results, errors = segment_paths(args.pages, stitch=args.stitch)
     for message in errors:
@@ -140,8 +140,8 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progress: bool) -> int:
-    from ._batch import BatchConfig
-    from ._shards import BatchOptions, extract_batch
+    from .run.batch import BatchConfig
+    from .run.shards import BatchOptions, extract_batch
 
     try:
         low, high = (int(v) for v in args.actors.split(","))
@@ -170,8 +170,8 @@ def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progre
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from ._config import ModelConfig
-    from ._pipeline import ExtractOptions, extract
+    from .extract.llm.config import ModelConfig
+    from .run.pipeline import ExtractOptions, extract
 
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask,
                                    "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
@@ -182,7 +182,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
     progress = False
     if not args.quiet:
-        from ._progress import progress_enabled
+        from .outputs.progress import progress_enabled
 
         progress = progress_enabled(quiet=args.quiet)
     if args.engine != "single":
@@ -221,8 +221,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from ._output import atomic_write_text
-    from ._schema import export_json_schemas
+    from .outputs.files import atomic_write_text
+    from .core.schema import export_json_schemas
 
     schemas = export_json_schemas()
     if not args.write:
@@ -246,7 +246,7 @@ def _add_zones(sub: argparse._SubParsersAction) -> None:
 def _cmd_zones(args: argparse.Namespace) -> int:
     import json
 
-    from ._registry import read_registry
+    from .zones.registry import read_registry
 
     registry = read_registry(args.out)
     if args.json:
@@ -284,7 +284,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ._report import write_report
+    from .outputs.report import write_report
 
     path = write_report(args.out, args.output or Path(args.out) / "report.html")
     _print_err(f"kaifaqu: wrote {path}")
@@ -305,15 +305,15 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ._evaluate import format_segment_table, format_table, load_segments, score_profiles
-    from ._output import read_profiles
-    from ._gold import load_gold
+    from .evaluate.scores import format_segment_table, format_table, load_segments, score_profiles
+    from .outputs.files import read_profiles
+    from .evaluate.gold import load_gold
 
     if bool(args.profiles) == bool(args.segments):
         raise ConfigError("eval: give either PROFILES.jsonl or --segments SEGMENTS.json")
     gold = load_gold(args.gold)
     if args.segments:
-        from ._evaluate_segments import score_segmentation
+        from .evaluate.segments import score_segmentation
 
         scores = score_segmentation(gold, load_segments(args.segments))
         text = format_segment_table(scores)

@@ -43,9 +43,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
 
-from kaifaqu_llm._catalog import CatalogEntry, entry_from_row, write_catalog  # noqa: E402
-from kaifaqu_llm._exceptions import CatalogError  # noqa: E402
-from kaifaqu_llm._linker import parse_zone_name  # noqa: E402
+from kaifaqu_llm.zones.catalog import CatalogEntry, entry_from_row, write_catalog  # noqa: E402
+from kaifaqu_llm.core.errors import CatalogError  # noqa: E402
+from kaifaqu_llm.zones.linker import parse_zone_name  # noqa: E402
 
 DEFAULT_SOURCE = REPO.parent / "shared" / "catalog" / "enriched.csv"
 DEFAULT_OUT = REPO / "kaifaqu_llm" / "data" / "zone_catalog.csv"

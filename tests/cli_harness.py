@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from kaifaqu_llm._schema import FACT_LISTS
-from kaifaqu_llm._segmenter import segment_paths
+from kaifaqu_llm.core.schema import FACT_LISTS
+from kaifaqu_llm.pages.segment import segment_paths
 from tests.fake_openai_server import FakeOpenAIServer, RecordedRequest, Reply
 
 __all__ = [

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import vcr
 
-from kaifaqu_llm._config import ModelConfig, RetryPolicy
-from kaifaqu_llm._document import Article
-from kaifaqu_llm._exceptions import redact
+from kaifaqu_llm.extract.llm.config import ModelConfig, RetryPolicy
+from kaifaqu_llm.core.document import Article
+from kaifaqu_llm.core.errors import redact
 from tests.fake_openai_server import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent

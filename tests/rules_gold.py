@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kaifaqu_llm._document import Article, Page
-from kaifaqu_llm._evaluate import format_table, score_profiles
-from kaifaqu_llm._gold import load_gold
-from kaifaqu_llm._rules import extract_rules
+from kaifaqu_llm.core.document import Article, Page
+from kaifaqu_llm.evaluate.scores import format_table, score_profiles
+from kaifaqu_llm.evaluate.gold import load_gold
+from kaifaqu_llm.extract.rules.backend import extract_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold"
@@ -21,7 +21,7 @@ SEEDS = ROOT / "seeds"
 def articles_of(page: Page) -> list[Article]:
     """Return the page's articles: the segmenter's when it is available, else the page as one article."""
     try:
-        from kaifaqu_llm._segmenter import segment
+        from kaifaqu_llm.pages.segment import segment
 
         articles = segment(page)
         if articles:

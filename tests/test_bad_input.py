@@ -10,9 +10,9 @@ from collections import Counter
 import jsonschema
 import pytest
 
-from kaifaqu_llm._grounding import fold_for_matching
-from kaifaqu_llm._reader import read_page
-from kaifaqu_llm._schema import FACT_LISTS
+from kaifaqu_llm.ground.evidence import fold_for_matching
+from kaifaqu_llm.pages.reader import read_page
+from kaifaqu_llm.core.schema import FACT_LISTS
 from tests import fake_openai_server as fake
 from tests.cli_harness import (
     CONTRACT_KEYS,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kaifaqu_llm import ExtractOptions, extract
-from kaifaqu_llm._batch import (
+from kaifaqu_llm.run.batch import (
     BatchConfig,
     article_rows,
     close_workers,
@@ -19,10 +19,10 @@ from kaifaqu_llm._batch import (
     per_worker_in_flight,
     row_article,
 )
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._exceptions import ConfigError
-from kaifaqu_llm._reader import read_page
-from kaifaqu_llm._segmenter import segment
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.core.errors import ConfigError
+from kaifaqu_llm.pages.reader import read_page
+from kaifaqu_llm.pages.segment import segment
 from tests.conftest import FAST_RETRY, REPO, TEST_API_KEY
 from tests.fake_openai_server import FakeOpenAIServer, profile_reply, rate_limited, server_error, status_reply
 

@@ -6,7 +6,7 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
-from kaifaqu_llm._cache import ProfileCache, cache_key, canonical_json
+from kaifaqu_llm.extract.cache import ProfileCache, cache_key, canonical_json
 
 PROFILE = {"zones": [{"mention": "晋城经开区", "evidence": "晋城经开区规上工业增加值114.0亿元"}], "summary": "摘要"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import instructor
 import pytest
 
-from kaifaqu_llm._capabilities import PROFILES, detect_profile, instructor_mode, mode_name
-from kaifaqu_llm._exceptions import ConfigError
+from kaifaqu_llm.extract.llm.capabilities import PROFILES, detect_profile, instructor_mode, mode_name
+from kaifaqu_llm.core.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm import _catalog
-from kaifaqu_llm._catalog import COLUMNS, load_catalog, read_catalog_file, write_catalog
-from kaifaqu_llm._exceptions import CatalogError
+from kaifaqu_llm.zones import catalog as _catalog
+from kaifaqu_llm.zones.catalog import COLUMNS, load_catalog, read_catalog_file, write_catalog
+from kaifaqu_llm.core.errors import CatalogError
 
 DATA = Path(__file__).parent / "data"
 TEST_CATALOG = DATA / "catalog_test.csv"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaifaqu_llm._chunking import estimate_tokens, merge_chunk_profiles, split_text
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.extract.chunking import estimate_tokens, merge_chunk_profiles, split_text
+from kaifaqu_llm.core.schema import ArticleProfile
 
 
 def test_estimate_counts_cjk_one_each_and_other_text_by_three() -> None:

@@ -6,14 +6,14 @@ from collections import Counter
 
 import pytest
 
-from kaifaqu_llm._cache import ProfileCache
+from kaifaqu_llm.extract.cache import ProfileCache
 from tests.cli_harness import CONTRACT_KEYS, article_texts, kaifaqu, llm_args, read_jsonl_strictly, start_kaifaqu
 from tests.conftest import REPO
 from tests.fake_openai_server import FakeOpenAIServer
 
 PAGES = sorted((REPO / "seeds").glob("*.txt"))
 FIRST, SECOND = PAGES[:3], PAGES[2:]  # page 2 is extracted by both
-EAGER_CHECKPOINTS = "import kaifaqu_llm._pipeline as pipeline\npipeline._CHECKPOINT_SECONDS = 0.0"
+EAGER_CHECKPOINTS = "import kaifaqu_llm.run.pipeline as pipeline\npipeline._CHECKPOINT_SECONDS = 0.0"
 
 
 @pytest.mark.slow

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._config import ModelConfig, RetryPolicy, resolve_cache_dir
-from kaifaqu_llm._exceptions import ConfigError
+from kaifaqu_llm.extract.llm.config import ModelConfig, RetryPolicy, resolve_cache_dir
+from kaifaqu_llm.core.errors import ConfigError
 
 KEY = "sk-live-do-not-print-0123456789"
 

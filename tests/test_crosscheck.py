@@ -1,7 +1,7 @@
-from kaifaqu_llm._crosscheck import cross_check, numbers_in_text
-from kaifaqu_llm._document import Article
-from kaifaqu_llm._rules import extract_rules
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.extract.hybrid import cross_check, numbers_in_text
+from kaifaqu_llm.core.document import Article
+from kaifaqu_llm.extract.rules.backend import extract_rules
+from kaifaqu_llm.core.schema import ArticleProfile
 
 TEXT = ("科学导报讯 5月18日，平遥经济技术开发区与太原理工大学签署合作协议。今年以来，平遥经开区新引进企业12家，"
         "完成固定资产投资3.5亿元，同比增长8%。管委会主任孙建国表示，将加快建设。")

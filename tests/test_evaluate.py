@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from kaifaqu_llm._evaluate import (
+from kaifaqu_llm.evaluate.scores import (
     CATEGORIES,
     fact_matches,
     format_table,
@@ -10,9 +10,9 @@ from kaifaqu_llm._evaluate import (
     names_agree,
     score_profiles,
 )
-from kaifaqu_llm._exceptions import GoldFormatError, InputError
-from kaifaqu_llm._gold import load_gold
-from kaifaqu_llm._output import read_profiles
+from kaifaqu_llm.core.errors import GoldFormatError, InputError
+from kaifaqu_llm.evaluate.gold import load_gold
+from kaifaqu_llm.outputs.files import read_profiles
 
 GOLD_ARTICLE = {
     "index": 0, "zone_header": "平遥经济技术开发区", "title": "项目建设提速", "subtitle": None,
@@ -190,7 +190,7 @@ def test_cli_eval_reports_bad_input_in_one_line(gold_dir, tmp_path, capsys):
 
 
 def test_cli_eval_segments(gold_dir, tmp_path, capsys):
-    pytest.importorskip("kaifaqu_llm._evaluate_segments")
+    pytest.importorskip("kaifaqu_llm.evaluate.segments")
     from kaifaqu_llm._cli import main
 
     segments = tmp_path / "seg.json"

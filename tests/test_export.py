@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm import _export
-from kaifaqu_llm._export import TABLES, article_id, write_csv, write_sqlite
-from kaifaqu_llm._output import read_profiles
-from kaifaqu_llm._registry import build_registry
+from kaifaqu_llm.outputs import export as _export
+from kaifaqu_llm.outputs.export import TABLES, article_id, write_csv, write_sqlite
+from kaifaqu_llm.outputs.files import read_profiles
+from kaifaqu_llm.zones.registry import build_registry
 
 FIXTURE = Path(__file__).parent / "fixtures" / "zones_out"
 FACT_TABLES = ("industries", "indicators", "projects", "organizations", "people", "events")

@@ -139,8 +139,8 @@ def test_failed_articles_are_retried_by_the_next_run_not_cached(tmp_path) -> Non
 
 
 def test_retry_policy_from_the_environment() -> None:
-    from kaifaqu_llm._config import ModelConfig, RetryPolicy
-    from kaifaqu_llm._exceptions import ConfigError
+    from kaifaqu_llm.extract.llm.config import ModelConfig, RetryPolicy
+    from kaifaqu_llm.core.errors import ConfigError
 
     env = {"KAIFAQU_RETRY_ATTEMPTS": "2", "KAIFAQU_RETRY_MAX_WAIT": "0.05"}
     policy = ModelConfig.resolve(model="m", env=env).retry
@@ -160,8 +160,8 @@ class _HalfBrokenBackend:
     name, model, prompt_version = "custom", None, None
 
     async def extract(self, article):  # type: ignore[no-untyped-def]
-        from kaifaqu_llm._backend import BackendResult
-        from kaifaqu_llm._rules import extract_rules
+        from kaifaqu_llm.extract.backend import BackendResult
+        from kaifaqu_llm.extract.rules.backend import extract_rules
 
         if article.index == 1:
             raise RuntimeError("backend bug")
@@ -174,7 +174,7 @@ class _HalfBrokenBackend:
 
 
 def test_a_backend_or_record_bug_costs_one_article_not_the_batch(tmp_path) -> None:
-    from kaifaqu_llm._pipeline import extract
+    from kaifaqu_llm.run.pipeline import extract
 
     page = PAGES[2]
     texts = article_texts([page])

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaifaqu_llm._grounding import EvidenceLocator, fold_for_matching, locate, value_in_evidence
+from kaifaqu_llm.ground.evidence import EvidenceLocator, fold_for_matching, locate, value_in_evidence
 
 PAGE = "科学导报讯 近年来,晋城经开区多向发力。2024年上半年,全区规模以上工业增加值总量\n\n114.0亿元,同比增长5.0%,总量排全省第一。建成5万\n\n平方米孵化器。"
 

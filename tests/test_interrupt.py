@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from kaifaqu_llm._cache import ProfileCache
+from kaifaqu_llm.extract.cache import ProfileCache
 from tests.cli_harness import (
     CONTRACT_KEYS,
     article_texts,
@@ -28,7 +28,7 @@ from tests.fake_openai_server import FakeOpenAIServer
 
 PAGES = sorted((REPO / "seeds").glob("*.txt"))
 # Checkpoint after every article instead of every 20 s, so that a kill has many writes to land in.
-EAGER_CHECKPOINTS = "import kaifaqu_llm._pipeline as pipeline\npipeline._CHECKPOINT_SECONDS = 0.0"
+EAGER_CHECKPOINTS = "import kaifaqu_llm.run.pipeline as pipeline\npipeline._CHECKPOINT_SECONDS = 0.0"
 
 
 def _pages_of(texts):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kaifaqu_llm._layout import (
+from kaifaqu_llm.pages.layout import (
     BODY, BYLINE, FROM, HEAD, SUB, TO, ZONE, classify, end_mark, is_dateline, is_head_like, is_zone_name,
     lead_authors, marker_from, marker_to, parse_byline, runon_byline, split_inline_subtitle, split_lines,
     split_zone_prefix,

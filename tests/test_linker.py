@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._catalog import Catalog, load_catalog
-from kaifaqu_llm._linker import MIN_SCORE, annotate_zones, link_zone, parse_zone_name
+from kaifaqu_llm.zones.catalog import Catalog, load_catalog
+from kaifaqu_llm.zones.linker import MIN_SCORE, annotate_zones, link_zone, parse_zone_name
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ NOT_ZONES = {"花园式产业园区", "高端装备制造产业园", "信创产�
 
 
 def test_every_named_zone_the_rules_extractor_finds_on_the_seed_pages_is_covered(catalog):
-    from kaifaqu_llm._rules_zones import find_zone_mentions
+    from kaifaqu_llm.extract.rules.zones import find_zone_mentions
 
     known = {n for pair in list(LINKED) + list(UNLINKED) for n in pair if n}
     names = {m.text for page in SEEDS.glob("*.txt")
@@ -149,7 +149,7 @@ def test_parse_zone_name_without_a_catalog(name, parts):
 
 
 def test_parse_uses_the_catalogs_places_to_split_prefecture_and_county(catalog):
-    from kaifaqu_llm._linker import _index
+    from kaifaqu_llm.zones.linker import _index
 
     places = _index(catalog).places
     salt_lake = parse_zone_name("山西运城盐湖工业园区", places)

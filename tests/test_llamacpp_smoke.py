@@ -87,9 +87,9 @@ def llama_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 def test_extract_one_seed_page_through_llama_cpp(llama_server: str, tmp_path: Path) -> None:
-    from kaifaqu_llm._config import ModelConfig, RetryPolicy
-    from kaifaqu_llm._pipeline import extract
-    from kaifaqu_llm._schema import ArticleProfile
+    from kaifaqu_llm.extract.llm.config import ModelConfig, RetryPolicy
+    from kaifaqu_llm.run.pipeline import extract
+    from kaifaqu_llm.core.schema import ArticleProfile
 
     config = ModelConfig.resolve(
         model="gemma-3-270m",

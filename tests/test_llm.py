@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from kaifaqu_llm._config import RetryPolicy
-from kaifaqu_llm._exceptions import ConfigError
-from kaifaqu_llm._llm import LLMBackend
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.extract.llm.config import RetryPolicy
+from kaifaqu_llm.core.errors import ConfigError
+from kaifaqu_llm.extract.llm.backend import LLMBackend
+from kaifaqu_llm.core.schema import ArticleProfile
 from tests.conftest import TEST_API_KEY, make_article
 from tests.fake_openai_server import (
     drop,
@@ -217,7 +217,7 @@ def test_errors_never_carry_the_key(fake_server, make_config) -> None:
 
 
 def test_rerun_is_served_from_cache_with_zero_requests(fake_server, make_config, tmp_path) -> None:
-    from kaifaqu_llm._cache import ProfileCache
+    from kaifaqu_llm.extract.cache import ProfileCache
 
     config = make_config()
     first = extract(config, cache=ProfileCache(tmp_path))
@@ -231,7 +231,7 @@ def test_rerun_is_served_from_cache_with_zero_requests(fake_server, make_config,
 
 
 def test_errors_are_not_cached(fake_server, make_config, tmp_path) -> None:
-    from kaifaqu_llm._cache import ProfileCache
+    from kaifaqu_llm.extract.cache import ProfileCache
 
     fake_server.push(quota_exceeded())
     assert extract(make_config(), cache=ProfileCache(tmp_path)).error
@@ -256,7 +256,7 @@ def test_cache_key_covers_what_shapes_the_answer(make_config) -> None:
 
 
 def test_cache_holds_json_and_no_secret(fake_server, make_config, tmp_path) -> None:
-    from kaifaqu_llm._cache import ProfileCache
+    from kaifaqu_llm.extract.cache import ProfileCache
 
     result = extract(make_config(), cache=ProfileCache(tmp_path))
     stored = ProfileCache(tmp_path).get(result.cache_key)
@@ -326,7 +326,7 @@ def test_retry_after_header_forms() -> None:
     from email.utils import format_datetime
     from datetime import datetime, timedelta, timezone
 
-    from kaifaqu_llm._llm import retry_after_seconds
+    from kaifaqu_llm.extract.llm.backend import retry_after_seconds
 
     assert retry_after_seconds(_status_error(429, {"Retry-After": "7"})) == 7.0
     assert retry_after_seconds(_status_error(429, {"retry-after-ms": "250"})) == 0.25
@@ -341,7 +341,7 @@ def test_transient_classification() -> None:
     import httpx2
     import openai
 
-    from kaifaqu_llm._llm import is_transient
+    from kaifaqu_llm.extract.llm.backend import is_transient
 
     request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
     quota = {"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}}

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._llm import LLMBackend
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.extract.llm.backend import LLMBackend
+from kaifaqu_llm.core.schema import ArticleProfile
 from tests.conftest import CASSETTES, FAST_RETRY, RECORDING, TEST_API_KEY, cassette_requests, cassette_vcr, make_article
 from tests.fake_openai_server import FakeOpenAIServer, schema_breaking
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._pipeline import extract
+from kaifaqu_llm.run.pipeline import extract
 from tests.conftest import REPO
 from tests.fake_openai_server import INVENTED_QUOTE, FakeOpenAIServer, profile_reply, status_reply
 

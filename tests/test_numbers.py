@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kaifaqu_llm._numbers import normalize_unit, parse_number
+from kaifaqu_llm.core.numbers import normalize_unit, parse_number
 
 _DIGITS = "零一二三四五六七八九"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._exceptions import InputError
-from kaifaqu_llm._output import atomic_write_text, merge_profiles, read_profiles
+from kaifaqu_llm.core.errors import InputError
+from kaifaqu_llm.outputs.files import atomic_write_text, merge_profiles, read_profiles
 
 
 def _records(source, n, tag="a"):

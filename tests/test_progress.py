@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from kaifaqu_llm._progress import Progress, progress_enabled
+from kaifaqu_llm.outputs.progress import Progress, progress_enabled
 
 
 class _Terminal(io.StringIO):

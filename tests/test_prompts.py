@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._exceptions import ConfigError
-from kaifaqu_llm._prompts import DEFAULT_PROMPT_VERSION, available_versions, load_prompts, prompts_dir
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.core.errors import ConfigError
+from kaifaqu_llm.extract.llm.prompts import DEFAULT_PROMPT_VERSION, available_versions, load_prompts, prompts_dir
+from kaifaqu_llm.core.schema import ArticleProfile
 from tests.conftest import make_article
 
 

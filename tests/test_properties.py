@@ -15,12 +15,12 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kaifaqu_llm._document import Article, Page
-from kaifaqu_llm._grounding import EvidenceLocator, fold_for_matching
-from kaifaqu_llm._numbers import normalize_unit, parse_number
-from kaifaqu_llm._output import merge_profiles, read_profiles
-from kaifaqu_llm._records import build_record
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.core.document import Article, Page
+from kaifaqu_llm.ground.evidence import EvidenceLocator, fold_for_matching
+from kaifaqu_llm.core.numbers import normalize_unit, parse_number
+from kaifaqu_llm.outputs.files import merge_profiles, read_profiles
+from kaifaqu_llm.ground.records import build_record
+from kaifaqu_llm.core.schema import ArticleProfile
 
 NEWS = st.sampled_from(list("开发区经济技术高新园项目投资亿元万平方米家个，。、；：（）“”0123456789.%余多近约以上"))
 ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)

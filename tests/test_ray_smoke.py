@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from kaifaqu_llm import ExtractOptions, ModelConfig, extract
-from kaifaqu_llm._batch import BatchConfig
-from kaifaqu_llm._shards import BatchOptions, extract_batch
+from kaifaqu_llm.run.batch import BatchConfig
+from kaifaqu_llm.run.shards import BatchOptions, extract_batch
 from tests.conftest import FAST_RETRY, REPO
 from tests.fake_openai_server import FakeOpenAIServer
 

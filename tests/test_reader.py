@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._exceptions import InputError, PageDecodeError
-from kaifaqu_llm._reader import decode_page_bytes, iter_page_paths, page_from_text, read_page, read_pages
+from kaifaqu_llm.core.errors import InputError, PageDecodeError
+from kaifaqu_llm.pages.reader import decode_page_bytes, iter_page_paths, page_from_text, read_page, read_pages
 
 TEXT = "晋城经济技术开发区\n\n# 打好“组合拳” 赋能经济高质量发展\n\n科学导报讯 2024年上半年，全区规模以上工业增加值114.0亿元。王波\n"
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_286ba06e5f1ed683.txt"

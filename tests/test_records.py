@@ -1,8 +1,8 @@
 """Profile records: each fact grounded in the page, flagged or dropped when not."""
 
-from kaifaqu_llm._document import Article, Page
-from kaifaqu_llm._records import build_record, error_record
-from kaifaqu_llm._schema import ArticleProfile
+from kaifaqu_llm.core.document import Article, Page
+from kaifaqu_llm.ground.records import build_record, error_record
+from kaifaqu_llm.core.schema import ArticleProfile
 
 TEXT = "甲经开区\n## 标题\n科学导报讯 今年以来,甲经开区完成投资\n\n15.6亿元,同比增长12.3%。\n"
 PAGE = Page(source="p.txt", text=TEXT)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kaifaqu_llm._cli import main
-from kaifaqu_llm._output import read_profiles
-from kaifaqu_llm._registry import UNASSIGNED, build_registry, read_registry, write_zones, zone_name
+from kaifaqu_llm.outputs.files import read_profiles
+from kaifaqu_llm.zones.registry import UNASSIGNED, build_registry, read_registry, write_zones, zone_name
 
 FIXTURE = Path(__file__).parent / "fixtures" / "zones_out"
 
@@ -191,7 +191,7 @@ def test_cli_zones_missing_folder_is_one_line(tmp_path, capsys):
 def test_sparse_records_do_not_break_registry_or_exports(tmp_path):
     import sqlite3
 
-    from kaifaqu_llm._export import write_csv, write_sqlite
+    from kaifaqu_llm.outputs.export import write_csv, write_sqlite
 
     records = [
         {"source": "a.txt", "article_index": 0, "zones": None, "indicators": None},

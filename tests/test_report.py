@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaifaqu_llm._cli import main
-from kaifaqu_llm._output import read_profiles
-from kaifaqu_llm._registry import build_registry
-from kaifaqu_llm._report import _Span, highlight, load_pages, render_report, write_report
+from kaifaqu_llm.outputs.files import read_profiles
+from kaifaqu_llm.zones.registry import build_registry
+from kaifaqu_llm.outputs.report import _Span, highlight, load_pages, render_report, write_report
 
 from . import browser
 
@@ -231,7 +231,7 @@ def test_real_output_registry_exports_and_report_agree(seeds_out):
     import csv
     import sqlite3
 
-    from kaifaqu_llm._registry import zone_name
+    from kaifaqu_llm.zones.registry import zone_name
 
     records = read_profiles(seeds_out / "profiles.jsonl")
     registry = build_registry(records)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaifaqu_llm._document import Article, Page
-from kaifaqu_llm._rules import extract_rules
-from kaifaqu_llm._schema import FACT_LISTS
+from kaifaqu_llm.core.document import Article, Page
+from kaifaqu_llm.extract.rules.backend import extract_rules
+from kaifaqu_llm.core.schema import FACT_LISTS
 from tests.rules_gold import articles_of, rule_scores
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
@@ -85,7 +85,7 @@ def test_owners_named_only_in_a_project_list_are_organizations():
 
 
 def test_text_without_full_stops_is_cut_into_bounded_sentences():
-    from kaifaqu_llm._rules_text import Sentences
+    from kaifaqu_llm.extract.rules.text import Sentences
 
     text = "盐湖高新区石药银湖制药有限公司投资3亿元项目，" * 3000  # OCR run: no full stop anywhere
     spans = Sentences.of(text).spans

@@ -1,6 +1,6 @@
 import pytest
 
-from kaifaqu_llm._rules_entities import extract_organizations, extract_people
+from kaifaqu_llm.extract.rules.entities import extract_organizations, extract_people
 
 
 def org_names(text, spans=()):

@@ -1,6 +1,6 @@
 import pytest
 
-from kaifaqu_llm._rules_indicators import extract_indicators
+from kaifaqu_llm.extract.rules.indicators import extract_indicators
 
 
 def only(text, **kw):

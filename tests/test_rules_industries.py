@@ -1,4 +1,4 @@
-from kaifaqu_llm._rules_industries import extract_industries
+from kaifaqu_llm.extract.rules.industries import extract_industries
 
 
 def names(text):

@@ -1,5 +1,5 @@
-from kaifaqu_llm._rules_projects import extract_events, extract_projects
-from kaifaqu_llm._schema import Organization
+from kaifaqu_llm.extract.rules.projects import extract_events, extract_projects
+from kaifaqu_llm.core.schema import Organization
 
 
 def project_names(text):

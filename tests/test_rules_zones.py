@@ -1,4 +1,4 @@
-from kaifaqu_llm._rules_zones import extract_zones, find_zone_mentions
+from kaifaqu_llm.extract.rules.zones import extract_zones, find_zone_mentions
 
 
 def names(text, known=None):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kaifaqu_llm._schema import ArticleProfile, Indicator, Zone, export_json_schemas
+from kaifaqu_llm.core.schema import ArticleProfile, Indicator, Zone, export_json_schemas
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 

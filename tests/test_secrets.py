@@ -13,9 +13,9 @@ import re
 import secrets
 from pathlib import Path
 
-from kaifaqu_llm._config import ModelConfig
-from kaifaqu_llm._llm import LLMBackend
-from kaifaqu_llm._pipeline import extract
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from kaifaqu_llm.extract.llm.backend import LLMBackend
+from kaifaqu_llm.run.pipeline import extract
 from tests import fake_openai_server as fake
 from tests.cli_harness import article_texts, cli_env, kaifaqu, llm_args, read_jsonl_strictly
 from tests.conftest import CASSETTES, FAST_RETRY, REPO, TEST_API_KEY, cassette_vcr
@@ -136,7 +136,7 @@ def test_committed_cassettes_hold_no_key_shaped_string() -> None:
 
 
 def test_log_records_of_any_library_are_masked(caplog) -> None:
-    from kaifaqu_llm._secrets import register_secrets
+    from kaifaqu_llm.extract.llm.secrets import register_secrets
 
     secret = _secret()
     register_secrets([secret])

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kaifaqu_llm._document import Page
-from kaifaqu_llm._evaluate_segments import SEGMENT_CHECKS, score_segmentation
-from kaifaqu_llm._gold import load_gold, squash
-from kaifaqu_llm._reader import decode_page_bytes, page_from_text, read_page
-from kaifaqu_llm._segmenter import segment, segment_text
+from kaifaqu_llm.core.document import Page
+from kaifaqu_llm.evaluate.segments import SEGMENT_CHECKS, score_segmentation
+from kaifaqu_llm.evaluate.gold import load_gold, squash
+from kaifaqu_llm.pages.reader import decode_page_bytes, page_from_text, read_page
+from kaifaqu_llm.pages.segment import segment, segment_text
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

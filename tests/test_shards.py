@@ -10,10 +10,10 @@ from collections import Counter
 
 import pytest
 
-from kaifaqu_llm._batch import BatchConfig, article_rows
-from kaifaqu_llm._exceptions import ConfigError
-from kaifaqu_llm._reader import read_page
-from kaifaqu_llm._shards import (
+from kaifaqu_llm.run.batch import BatchConfig, article_rows
+from kaifaqu_llm.core.errors import ConfigError
+from kaifaqu_llm.pages.reader import read_page
+from kaifaqu_llm.run.shards import (
     BatchOptions,
     extract_batch,
     local_engine,

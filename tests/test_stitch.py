@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kaifaqu_llm._reader import page_from_text, read_page
-from kaifaqu_llm._segmenter import segment
-from kaifaqu_llm._stitch import page_edition, stitch
+from kaifaqu_llm.pages.reader import page_from_text, read_page
+from kaifaqu_llm.pages.segment import segment
+from kaifaqu_llm.pages.stitch import page_edition, stitch
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kaifaqu_llm._zone_names import (
+from kaifaqu_llm.zones.names import (
     JINGKAI, LINKER, OTHER, PROVINCES, REGISTRY, RULES, SUFFIXES, fold_name, province_prefix, short_province,
     split_suffix, suffix_pattern, suffixes_for,
 )

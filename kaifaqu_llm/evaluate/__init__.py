@@ -1,0 +1,1 @@
+"""Scoring against gold annotations: fact-level scores and segmentation scores."""

@@ -1,0 +1,1 @@
+"""Articles in, profiles out: the backend protocol and the two backends (``llm`` and ``rules``) plus their hybrid."""

@@ -1,0 +1,90 @@
+"""What every extraction backend returns, and the rules backend behind that interface.
+
+A backend turns one :class:`Article` into a :class:`BackendResult`: a validated
+:class:`ArticleProfile` or an error text, and the :class:`Usage` it cost. A backend
+never raises for an article-level failure, so one bad article never sinks a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from ..core.document import Article
+from ..core.schema import ArticleProfile
+
+__all__ = ["Usage", "BackendResult", "Backend", "RulesBackend"]
+
+
+@dataclass
+class Usage:
+    """Tokens and requests one article (or a whole run) cost; retries included."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    cache_hit: bool = False
+
+    def add(self, other: "Usage") -> None:
+        """Add ``other``'s counts into this one (``cache_hit`` is not summed)."""
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.requests += other.requests
+        self.retries += other.retries
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_json(self) -> dict:
+        """Return the usage as the ``usage`` object of a profile record."""
+        return asdict(self)
+
+
+@dataclass
+class BackendResult:
+    """A backend's answer for one article: a profile, or an error, and what it cost."""
+
+    profile: ArticleProfile | None
+    usage: Usage = field(default_factory=Usage)
+    error: str | None = None
+    cache_key: str | None = None
+
+
+class Backend(Protocol):
+    """The interface the pipeline drives: ``await backend.extract(article)``."""
+
+    name: str
+
+    async def extract(self, article: Article) -> BackendResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+class RulesBackend:
+    """The deterministic rules extractor behind the :class:`Backend` interface."""
+
+    name = "rules"
+    model = None
+    prompt_version = None
+
+    def __init__(self) -> None:
+        from .rules.backend import extract_rules  # imported here: the llm path does not need it
+
+        self._extract = extract_rules
+
+    async def extract(self, article: Article) -> BackendResult:
+        """Return the rules profile of ``article``; an unexpected failure becomes the error text."""
+        try:
+            return BackendResult(self._extract(article))
+        except Exception as exc:  # noqa: BLE001 - one article must never sink a batch
+            return BackendResult(None, error=f"rules backend failed: {exc.__class__.__name__}: {exc}")
+
+    def extract_sync(self, article: Article) -> ArticleProfile:
+        """Return the rules profile of ``article`` (raises on failure)."""
+        return self._extract(article)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,84 @@
+"""Hybrid cross-check: what the rules found that the model did not, and model numbers not in the text.
+
+Both are hints for a reviewer, not verdicts: a rule fact the model lacks is a
+*possible* miss; a model number that appears nowhere in the article (in any
+writing: 114.0, 1,200, 两, 1.3万) was probably invented or miscomputed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..evaluate.scores import fact_matches
+from ..core.numbers import parse_number
+from ..core.schema import ArticleProfile, Indicator
+
+__all__ = ["cross_check", "numbers_in_text"]
+
+_CATEGORIES = ("zones", "indicators", "projects", "organizations", "people", "events")
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:[万亿](?![元吨]))?|[〇零一二两三四五六七八九十百千万亿]+")
+
+
+def numbers_in_text(text: str) -> set[float]:
+    """Return every number written in ``text`` (Arabic or Chinese; ``1.3万`` gives both 1.3 and 13000)."""
+    found: set[float] = set()
+    for m in _NUMBER.finditer(text):
+        for candidate in {m.group(), m.group().rstrip("万亿")}:
+            if not candidate.strip("万亿"):
+                continue
+            quantity = parse_number(candidate)
+            if quantity is not None:
+                found.add(round(quantity.value, 6))
+    return found
+
+
+def _label(category: str, fact: dict) -> str:
+    if category == "zones":
+        return fact.get("mention") or fact.get("canonical") or ""
+    if category == "indicators":
+        number = fact.get("value_text") or _plain(fact.get("value"))
+        return f"{fact.get('name') or ''} {number}{fact.get('unit') or ''}".strip()
+    if category == "events":
+        return f"{fact.get('date')} {fact.get('what')}"
+    return fact.get("name") or ""
+
+
+def _plain(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number_written(indicator: Indicator, numbers: set[float], squashed: str) -> bool:
+    if indicator.value_text and re.sub(r"\s+", "", indicator.value_text) in squashed:
+        return True
+    return round(indicator.value, 6) in numbers
+
+
+def cross_check(model: ArticleProfile, rules: ArticleProfile, article_text: str) -> dict:
+    """Compare a model profile with the rules profile of the same article.
+
+    Returns ``{"possible_misses": {category: [labels of rule facts no model fact matches]},
+    "numbers_not_in_text": [{"name", "value", "unit"} of model indicators whose number is not in the text]}``.
+    Facts match as in :mod:`kaifaqu_llm._evaluate` (names by containment, indicators by value + unit).
+    """
+    misses: dict[str, list[str]] = {}
+    for category in _CATEGORIES:
+        model_facts = [f.model_dump() for f in getattr(model, category)]
+        missed = []
+        for fact in getattr(rules, category):
+            rule_fact = fact.model_dump()
+            if not any(fact_matches(category, rule_fact, m) for m in model_facts):
+                label = _label(category, rule_fact)
+                if label and label not in missed:
+                    missed.append(label)
+        if missed:
+            misses[category] = missed
+    numbers = numbers_in_text(article_text)
+    squashed = re.sub(r"\s+", "", article_text)
+    invented = [
+        {"name": ind.name, "value": ind.value, "unit": ind.unit}
+        for ind in model.indicators
+        if not _number_written(ind, numbers, squashed)
+    ]
+    return {"possible_misses": misses, "numbers_not_in_text": invented}

@@ -1,0 +1,121 @@
+"""Versioned prompt templates: what the model is told, per article.
+
+A version is a folder ``prompts/<version>/`` with ``system.md`` (the task, each
+field, the evidence rule, the annotation conventions, and ``${example_input}`` /
+``${example_output}`` where the worked example goes), ``user.md`` (one article:
+``${zone_header}``, ``${title}``, ``${subtitle}``, ``${part_note}``, ``${text}``)
+and ``example.json`` (``{"input": {...}, "output": <an ArticleProfile>}``).
+
+The schema itself is not in these templates: TOOLS and JSON_SCHEMA modes send it
+as a tool / ``response_format``, and in JSON / MD_JSON modes instructor appends it
+to the system message with ``ensure_ascii=False`` (escaped CJK would multiply the
+prompt's tokens). Everything embedded here is serialised with ``ensure_ascii=False`` too.
+
+The cache key carries the version *and* :attr:`PromptSet.fingerprint`, so editing
+a template in place still invalidates cached answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from ...core.document import Article
+from ...core.errors import ConfigError
+
+__all__ = ["DEFAULT_PROMPT_VERSION", "PromptSet", "prompts_dir", "available_versions", "load_prompts"]
+
+DEFAULT_PROMPT_VERSION = "v1"
+_FILES = ("system.md", "user.md", "example.json")
+
+
+def prompts_dir() -> Path:
+    """Return the folder holding prompt versions: ``$KAIFAQU_PROMPTS_DIR``, the wheel's copy, or the repo's."""
+    if os.environ.get("KAIFAQU_PROMPTS_DIR"):
+        return Path(os.environ["KAIFAQU_PROMPTS_DIR"])
+    package = Path(__file__).resolve().parents[2]
+    packaged = package / "_resources" / "prompts"
+    return packaged if packaged.is_dir() else package.parent / "prompts"
+
+
+def available_versions() -> list[str]:
+    """Return the prompt versions found in :func:`prompts_dir`, sorted."""
+    root = prompts_dir()
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "system.md").is_file()) if root.is_dir() else []
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """One prompt version, loaded: the rendered system message and the user template."""
+
+    version: str
+    system: str
+    user_template: str
+    example: dict
+    fingerprint: str
+
+    def messages(self, article: Article, text: str | None = None, part: tuple[int, int] | None = None) -> list[dict]:
+        """Return the chat messages asking for ``article``'s profile.
+
+        ``text`` replaces the article body (a chunk of it); ``part`` is
+        ``(i, n)`` for chunk ``i`` of ``n`` (1-based), which the prompt mentions.
+        """
+        note = f"（长文分段抽取：这是第 {part[0]}/{part[1]} 段，只抽取本段中的事实）" if part and part[1] > 1 else ""
+        user = Template(self.user_template).substitute(
+            zone_header=article.zone_header or "无",
+            title=article.title or "无",
+            subtitle=article.subtitle or "无",
+            part_note=note,
+            text=article.text if text is None else text,
+        )
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: str, version: str) -> PromptSet:
+    folder = Path(directory) / version
+    missing = [name for name in _FILES if not (folder / name).is_file()]
+    if missing:
+        known = ", ".join(available_versions()) or "none"
+        raise ConfigError(f"prompt version {version!r}: missing {', '.join(missing)} in {folder} (known: {known})")
+    raw = {name: (folder / name).read_text(encoding="utf-8") for name in _FILES}
+    try:
+        example = json.loads(raw["example.json"])
+        example_input, example_output = example["input"], example["output"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{folder / 'example.json'}: not an {{input, output}} JSON object ({exc})") from None
+    try:
+        system = Template(raw["system.md"]).substitute(
+            example_input=_example_input_text(example_input),
+            example_output=json.dumps(example_output, ensure_ascii=False, separators=(",", ":")),
+        )
+        Template(raw["user.md"]).substitute(zone_header="", title="", subtitle="", part_note="", text="")
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"prompt version {version!r}: bad template placeholder {exc}") from None
+    digest = hashlib.sha256("\0".join(raw[name] for name in _FILES).encode("utf-8")).hexdigest()
+    return PromptSet(version, system.strip() + "\n", raw["user.md"], example, digest[:16])
+
+
+def _example_input_text(example_input: dict) -> str:
+    return "\n".join(
+        [
+            f"栏目：{example_input.get('zone_header') or '无'}",
+            f"标题：{example_input.get('title') or '无'}",
+            f"副标题：{example_input.get('subtitle') or '无'}",
+            "<article>",
+            str(example_input.get("text", "")),
+            "</article>",
+        ]
+    )
+
+
+def load_prompts(version: str = DEFAULT_PROMPT_VERSION) -> PromptSet:
+    """Return the prompt set ``version``; raises :class:`ConfigError` when it is missing or malformed."""
+    if not version or "/" in version or "\\" in version or version.startswith("."):
+        raise ConfigError(f"bad prompt version {version!r}")
+    return _load(str(prompts_dir()), version)

@@ -1,0 +1,374 @@
+"""Projects (…项目 with investment, status, company) and dated events.
+
+A project is a name ending in 项目, its left edge cut where the verb that
+governs it ends (推进, 启动, 规划建设…). Lists share the head word:
+``右卫北城门瓮城修缮、宝宁寺修复项目`` gives two projects,
+``玻璃酒店、玻璃故事馆等项目`` three, ``盛隆泰达、宏源两大焦化项目`` two.
+Generic mentions (重点项目, 该项目, 一批项目) are not projects; nor is 项目
+modifying a noun (包联项目责任机制). A quoted name is one project
+(泰山玻纤“年产…生产线项目”, 启动“装备升级、厂区形象改造”项目). Some projects are
+named without 项目: facilities being built (启动建设潇河绿智城, 招引落地…产业园),
+firms listed as being set up (甲、乙等重点企业落地建设), sites being upgraded
+(甲、乙等景区提质建设).
+
+An event is a date (X月X日, 去年10月27日至28日, 2024年3月…) with what happened
+in its sentence; dates coarser than a day count only with an event verb
+(召开, 签约, 开工, 成立, 获批…) in the clause, a year only before a meeting
+(在2023年全省招商引资大会上). A month or quarter without its year (5月份,
+明年一季度, 年底) is a date only right before a milestone (签约, 开工, 投产,
+封顶…); a list 3月份对接、5月份签约 gives one event per date, and a bare
+milestone takes the project named in the sentence before as its subject.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import CJK, Sentences, clause_end, clause_start
+from ...core.schema import Event, Organization, Project
+
+__all__ = ["extract_projects", "extract_events", "DATE"]
+
+_PROJECT_RUN = re.compile(f"[{CJK}A-Za-z0-9()（）“”\"]")
+_PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "实施", "重点引入了", "引入了", "引入", "引进了", "引进",
+                 "规划建设", "启动建设", "开工建设", "加快建设", "建设", "启动", "签约", "开工", "落地", "还有", "包括",
+                 "召开", "进行", "谋划", "储备", "实施了", "新上", "上马", "打造", "培育", "对接", "洽谈", "完成",
+                 "是", "在", "对", "了", "为", "与", "及", "和", "等", "元", "其中", "目前", "今年", "去年",
+                 "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
+                 "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
+                 "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的",
+                 "支持", "承接", "坚持", "完善", "孵化", "加速", "宣布", "出席", "并", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
+                 "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着", "踏勘", "察看", "调研", "考察",
+                 "实地", "参观", "走访")
+# lead words that are also nouns inside names (综合服务中心, 孵化基地): they govern only at the start of a run
+_NOUNISH = ("服务", "孵化")
+_NOUN_HEADS = ("中心", "平台", "站", "楼", "基地", "器", "园")
+_PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
+_GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
+                  "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
+                  "一期", "二期", "三期", "续建", "新建", "谋划", "入库", "省级", "市级", "民生", "工业", "好", "大",
+                  "新", "的", "个", "批", "类", "项", "各", "上述", "技改", "自动化", "文旅康养", "招商引资", "示范",
+                  "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施",
+                  "企业", "上下游", "对接", "当前", "负责", "包联", "工作组", "现场", "双方", "厂区", "服务",
+                  "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省", "开发区")
+_GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
+_COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
+_COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
+_BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造|抓好")
+_COUNTED_CLOSE = re.compile(r"(?<=.)等(?:\d+|[两三四五六七八九十]+)[个项]$")
+# what a listed project goes on to do (…等项目落地上马, …等21个项目已入驻园区): the items are projects under way
+_UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开工|签约|投产|入驻|落户|竣工)")
+# nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
+_PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
+_CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
+_NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
+_STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
+           "试运行", "启动", "评审", "落地", "入驻", "建设")
+_INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
+_CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
+
+DATE = re.compile(
+    r"(?=[去今前明12\d一二三四年])(?:(?P<day>(?:(?:去年|今年|前年|明年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?"
+    r"(?:上午|下午|晚上|晚)?)"
+    # a month span (5-10月) but not 1-9月份, the period of a year-to-date figure
+    r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?"
+    r"|(?!1[-—至])\d{1,2}[-—至]\d{1,2}月(?:份)?)"
+    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
+    # 在2023年全省招商引资大会上, 获2021年全国…大赛二等奖: a year naming a meeting or contest (2023年全省GDP is a statistic, not a date of anything)
+    r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:(?:大会|会议|论坛|峰会|博览会)上|大赛)))"
+    # a month or quarter without its year (5月份签约, 预计年底封顶): a date only right before a milestone
+    r"|(?P<loose>(?:今年|明年)?(?:[一二三四]季度|年底|年初|年中)|\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?))"
+)
+# what a loose date must be followed by: a project's milestone, a few words of modality at most between
+_MILESTONE = re.compile(r"[^，。；、,;]{0,4}?(?:对接|签约|开工|投产|封顶|竣工|投入运营|投运|建成|落地|开业|试生产|试运行|"
+                        r"完工|开园|揭牌|上线)")
+_EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
+                         "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
+                         "技术改造|实施|入驻|对接|合作|表扬|表彰")
+
+
+def _project_start(text: str, end: int, floor: int) -> int:
+    """Return where the project name ending at ``end`` starts (``end`` when only a verb precedes 项目)."""
+    i = end
+    while i > floor and _PROJECT_RUN.match(text[i - 1]):
+        i -= 1
+    rest = text[i:end]
+    for word in _PROJECT_LEAD_LONGEST:
+        k = (0 if rest.startswith(word) else -1) if word in "和及与" else rest.rfind(word)
+        if k < 0 or word == "等" and k + 1 < len(rest):  # 甲、乙等重大项目: a list, see _names
+            continue
+        if word in _NOUNISH and 0 < k and rest.startswith(_NOUN_HEADS, k + len(word)):  # 综合服务中心
+            continue
+        if k + len(word) > len(rest) - 2:
+            if word == "等":  # 甲、乙等项目: a list, see _names
+                continue
+            if word in ("建设", "完善", "实施"):  # 右卫艺术小镇建设项目: the verb is part of the name
+                continue
+            return end  # 推动项目, 坚持把项目, 有关项目: a verb or modifier governs a bare 项目
+        i += k + len(word)
+        rest = text[i:end]
+    return i
+
+
+def _specific(name: str) -> bool:
+    rest = name
+    for word in _GENERIC_LONGEST:
+        rest = rest.replace(word, "")
+    rest = re.sub(r"[\d“”\"()（）]", "", rest)
+    return len(rest) >= 3
+
+
+def extract_projects(text: str, organizations: list[Organization] = ()) -> list[Project]:
+    """Return the projects named in ``text``, with investment, status, capacity and company when stated."""
+    sentences = Sentences.of(text)
+    found: dict[str, Project] = {}
+    previous_end = 0
+    for m in re.finditer("项目", text):
+        s_start, s_end = sentences.around(m.start())
+        start = _project_start(text, m.start(), max(s_start, m.start() - 30, previous_end))
+        previous_end = m.end()
+        if text.startswith(_PROJECT_AS_MODIFIER, m.end()) or _CONTEST.match(text, m.end()):
+            continue
+        quoted_company = None
+        opened = text.rfind("“", start, m.start())
+        if opened >= 0 and "”" not in text[opened:m.start()]:  # 泰山玻纤“年产60万吨…生产线项目”
+            before = text[start:opened]
+            quoted_company = before if 2 <= len(before) <= 12 and _NAME_ONLY.fullmatch(before) else None
+            start = opened + 1
+        prefix = text[start:m.start()].strip("“”\"")
+        c_start = clause_start(text, m.start(), s_start)
+        names = _names(text, prefix, start, c_start, m.start())
+        closed = text.rfind("“", max(s_start, m.start() - 30), m.start() - 1) if text[m.start() - 1:m.start()] == "”" else -1
+        if closed >= 0 and "”" not in text[closed:m.start() - 1]:  # 启动“装备升级、厂区形象改造”项目: one quoted name
+            quoted = text[closed + 1:m.start() - 1]
+            names = [(text[closed:m.end()], None)] if len(quoted) >= 4 and _specific(quoted) else []
+        if not names:
+            continue
+        clause = text[c_start:clause_end(text, m.end(), s_end)]
+        if len(clause) <= len(names[0][0]):  # “装备升级、厂区形象改造”项目: the quote marks cut the clause
+            clause = text[s_start:s_end]
+        sentence = text[s_start:s_end]
+        for name, company in names:
+            if name in found:
+                continue
+            found[name] = _project(name, clause, sentence, m.end() - s_start, organizations)
+            company = company or quoted_company
+            if company and not found[name].company:
+                found[name] = found[name].model_copy(update={"company": company})
+    for name, m_start, m_end in _facilities(text):
+        if name in found or any(name in other for other in found):
+            continue
+        s_start, s_end = sentences.around(m_start)
+        clause = text[clause_start(text, m_start, s_start):clause_end(text, m_end, s_end)]
+        found[name] = _project(name, clause, text[s_start:s_end], m_end - s_start, organizations)
+    for name, m_start, m_end in _listed_works(text):
+        if name in found:
+            continue
+        s_start, s_end = sentences.around(m_start)
+        clause = text[clause_start(text, m_start, s_start):clause_end(text, m_end, s_end)]
+        found[name] = _project(name, clause, text[s_start:s_end], m_end - s_start, organizations)
+    names = list(found)
+    return [p for name, p in found.items() if not any(name != other and name in other for other in names)]
+
+
+_FACILITY = re.compile(
+    f"(?:启动建设|开工建设|规划建设|加快建设|加快推进|招引落地|推进|新建|建设|启动|建成|打造)"
+    f"(?P<name>[{CJK}A-Za-z0-9()（）“”]{{2,24}}?"
+    r"(?:基地|产业园|加工厂|工厂|生产线|养殖场|湿地公园|公园|小镇|酒店|民宿|绿智城|科技城|新城|博物馆|体育馆|物流中心|"
+    r"街区))"
+    r"(?=建设|[，。；、,;和]|等|投入|项目)"
+)
+_FACILITY_COUNT = re.compile(r"^(?:[\d.]+|[一两二三四五六七八九十]+)[万亿]?(?:个|座|处|家|亩|条)(?:\d+[^的]*的)?")
+
+
+def _facilities(text: str) -> list[tuple[str, int, int]]:
+    """Return facilities being built that the text does not call 项目 (启动建设潇河绿智城)."""
+    out = []
+    for m in _FACILITY.finditer(text):
+        if _made_into(text, m.start()):  # 把甲、乙等建成…基地: the goal; the sites listed are the projects
+            continue
+        name = _FACILITY_COUNT.sub("", m.group("name")).strip("“”").removeprefix("建设")
+        if "的" in name[:-2]:  # 高标准的旅居康养基地: what comes before 的 describes it
+            name = name.rsplit("的", 1)[1]
+        if len(name) >= 4 and _specific(name) and "项目" not in name and not name.startswith(_ABSTRACT) \
+                and not any(w in name for w in _ACCLAIM):
+            out.append((name, m.start(), m.end()))
+    return out
+
+
+# 甲、乙等重点企业落地建设 (firms setting up: each is a project); 甲、乙等景区提质建设 (each site's upgrade is one)
+_LISTED_WORKS = re.compile(
+    f"(?P<items>(?:[{CJK}A-Za-z0-9()（）]{{2,16}}、)+[{CJK}A-Za-z0-9()（）]{{2,16}})等"
+    r"(?:(?P<firms>(?:重点|重大|龙头)?企业)(?:加快)?(?:落地建设|落地|开工建设|开工|投产)"
+    r"|(?P<works>(?:景区|景点|街区|厂区|厂房|村落|场馆|园区|基地)(?:提质|改造|提升|升级)建设))"
+)
+
+
+# 走进甲基地二期机库建设现场: what has a construction site is a project being built
+_SITE = re.compile(f"(?:走进|来到|深入|在|到)(?P<name>[{CJK}A-Za-z0-9()（）]{{4,30}}?)(?:建设|施工)现场")
+
+
+# 把甲度假区、乙小镇等建成…: the sites made into something are projects under way
+_MADE_INTO = re.compile(f"把(?P<items>(?:[{CJK}A-Za-z0-9()（）]{{4,20}}、)*[{CJK}A-Za-z0-9()（）]{{4,20}})等?"
+                        r"(?=建成|打造成|打造为|建设成)")
+_SITE_HEADS = ("区", "镇", "园", "基地", "城", "村", "馆", "谷", "街")
+
+
+def _made_into(text: str, pos: int) -> bool:
+    m = _MADE_INTO.search(text, max(0, pos - 80), pos + 4)
+    return m is not None and m.end() <= pos < m.end() + 4
+
+
+def _listed_works(text: str) -> list[tuple[str, int, int]]:
+    """Return projects named without 项目: firms being set up, sites being upgraded, construction sites."""
+    out = []
+    for m in _MADE_INTO.finditer(text):
+        items = [_strip_lead(x) for x in m.group("items").removesuffix("等").split("、")]
+        if all(x.endswith(_SITE_HEADS) and _specific(x) for x in items):
+            out += [(x, m.start(), m.end()) for x in items]
+    for m in _SITE.finditer(text):
+        name = m.group("name")
+        if _specific(name) and not name.endswith("项目"):
+            out.append((name, m.start("name"), m.end()))
+    for m in _LISTED_WORKS.finditer(text):
+        items = [_strip_lead(x) for x in m.group("items").split("、")]
+        if not all(items) or not all(_NAME_ONLY.fullmatch(x) for x in items):
+            continue  # one item is no name: the list is not a list of firms or sites
+        for item in items:
+            name = item if m.group("firms") else item + m.group("works")
+            out.append((name, m.start(), m.end()))
+    return out
+
+
+_ABSTRACT = ("全国", "全省", "区域", "一流", "国内", "重要", "知名", "特色", "高品质")
+_ACCLAIM = ("知名", "一流", "著名", "高品质", "标杆")  # 北方知名写生基地: a goal, not a facility
+
+
+def _occurs_twice(text: str, needle: str) -> bool:
+    # not text.count(): that scans the whole article for every candidate (quadratic on a huge page)
+    first = text.find(needle)
+    return first != -1 and text.find(needle, first + len(needle)) != -1
+
+
+def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> list[tuple[str, str | None]]:
+    """Return ``(name, company)`` of the projects one ``…项目`` stands for (several when it closes a list).
+
+    The company is known only from the list form 盛隆泰达、宏源两大焦化项目.
+    """
+    items_before = []
+    if text[start - 1:start] == "、":  # 右卫北城门瓮城修缮、宝宁寺修复项目
+        listed = text[c_start:start - 1]
+        items_before = [x for x in (_strip_lead(x).removesuffix("项目") for x in listed.split("、")) if x]
+    prefix = _COUNTED_CLOSE.sub("等", prefix)  # 甲、乙、丙等21个项目: the count closes the list
+    closing = re.search(r"等([^、等]{1,6})$", prefix)
+    if closing and "企业" in closing.group(1):  # 正极、隔膜等上下游企业项目: firms' projects, unnamed
+        return []
+    if closing and (items_before or not _specific(closing.group(1))):
+        prefix = prefix[: closing.start() + 1]  # 甲、乙等重大项目: the list closes before a generic word
+    if prefix.endswith("等") and len(prefix) > 1:  # 玻璃酒店、玻璃故事馆、峡谷青宿等项目
+        listed = text[c_start:start]
+        items = [_strip_lead(x) for x in listed.split("、")] + [prefix[:-1]]
+        items = [_FACILITY_COUNT.sub("", x) for x in items if x]
+        if len(items) > 1:
+            building = _BUILD_VERB.search(listed.split("、")[0]) or _UNDER_WAY.match(text, head_end + 2)
+            if not building:  # only facilities being built are projects
+                return []
+            return [(x, None) for x in items if 3 <= len(x) <= 20 and _specific(x)]
+        prefix = prefix[:-1]
+    counted = _COUNTED_HEAD.match(prefix)
+    if counted:  # 盛隆泰达、宏源两大焦化项目
+        items = items_before + [counted.group("items")]
+        return [(f"{x}{counted.group('head')}项目", x) for x in items if len(x) >= 2 and _NAME_ONLY.fullmatch(x)]
+    if 2 <= len(prefix) < 4 and start == c_start and _occurs_twice(text, prefix + "项目") \
+            and _NAME_ONLY.fullmatch(prefix) and not any(w in prefix for w in _GENERIC_WORDS):
+        return [(prefix + "项目", None)]  # 晶科项目, named again and again: a short brand name
+    if len(prefix) < 4 or len(prefix) > 40 or not _specific(prefix) or _COUNTED_THING.search(prefix):
+        return []
+    if prefix.count("“") != prefix.count("”") or "项目" in prefix:  # “一项目一专班”, 项目政策和项目
+        return []
+    names = [prefix + "项目"]
+    names += [x + "项目" for x in items_before if len(x) >= 4 and _specific(x)]
+    return [(name, None) for name in names]
+
+
+def _strip_lead(item: str) -> str:
+    item = item[_project_start(item, len(item), 0):] if item else item
+    item = item.strip("“”\"")
+    return item if len(item) <= 16 and not re.search(r"\d+个", item) else ""
+
+
+def _project(name: str, clause: str, sentence: str, after: int, organizations) -> Project:
+    investment = _INVESTMENT.search(sentence)
+    capacity = _CAPACITY.search(sentence)
+    tail = sentence[after:]
+    status = next((w for w in _STATUS if w in tail), None) or next((w for w in _STATUS if w in sentence), None)
+    company = next((o.name for o in organizations if o.name in name), None)
+    evidence = clause
+    for extra in (investment, capacity):
+        if extra and extra.group() not in evidence:
+            evidence = sentence
+    return Project(name=name, company=company, investment=investment.group("amount") if investment else None,
+                   status=status, capacity=capacity.group("cap") if capacity else None, evidence=evidence)
+
+
+def _topic(text: str, sentences: Sentences, s_start: int) -> str:
+    """Return the last project (or construction site) named in the sentence before ``s_start``.
+
+    That is the topic a bare milestone (5月份签约, 12月底封顶) is about; "" when there is none.
+    """
+    if s_start == 0:
+        return ""
+    p_start, _ = sentences.around(s_start - 1)
+    head = text.rfind("项目", p_start, s_start)
+    if head < 0:  # 走进甲机库建设现场。12月底封顶后…: the site visited is the topic
+        site = _SITE.search(text, p_start, s_start)
+        return site.group("name") if site and _specific(site.group("name")) else ""
+    start = _project_start(text, head, p_start)
+    name = text[start:head].strip("“”\"")
+    return name + "项目" if len(name) >= 4 and _specific(name) else ""
+
+
+def extract_events(text: str) -> list[Event]:
+    """Return dated happenings: each date with the rest of its sentence as what happened."""
+    sentences = Sentences.of(text)
+    events: dict[tuple[str, str], Event] = {}
+    for m in DATE.finditer(text):
+        if m.start() and text[m.start() - 1].isdigit():
+            continue
+        if m.group("loose") and (text[m.start() - 1:m.start()] in ("-", "—", "至", "到", "第", "前")
+                                 or not _MILESTONE.match(text, m.end())):
+            continue
+        s_start, s_end = sentences.around(m.start())
+        c_start = clause_start(text, m.start(), s_start)
+        c_end = clause_end(text, m.end(), s_end)
+        clause = text[c_start:c_end]
+        scope = text[s_start:s_end] if clause == m.group() or m.group("meeting") else clause
+        loose = m.group("loose") is not None
+        if not m.group("day") and not loose and not _EVENT_VERB.search(scope):
+            continue
+        raw_before = text[c_start:m.start()]
+        if loose:  # 今年3月份对接、5月份签约: the item before the 、 is another event
+            raw_before = raw_before[raw_before.rfind("、") + 1:]
+        before = raw_before.rstrip("于在自从")
+        if c_end == m.end() and len(before) >= 4 and (before != raw_before or _EVENT_VERB.search(before)):
+            # 鑫石(朔州)新材有限公司成立于2024年3月
+            what = before
+        else:
+            what = text[m.end():c_end if loose else s_end].lstrip("，,、 ").rstrip("。；;")
+            listed = what.find("、")
+            if listed >= 0 and DATE.match(what, listed + 1):  # 3月份对接、5月份签约: one event per date
+                what = what[:listed]
+            if what.startswith(("以来", "至今", "起")) or len(what) < 4 or loose:  # 该项目预计11月投入运营
+                what = before + what
+            elif m.group("meeting") and len(before) >= 4:  # 青河科技获2020年全国…大赛二等奖
+                what = before + what
+            if len(what) < 4 and _MILESTONE.match(what):  # 5月份签约: what was signed is the topic before
+                what = _topic(text, sentences, s_start) + what
+        what = what[:60]
+        if len(what) < 4:
+            continue
+        evidence = text[c_start:s_end] if m.group("day") else clause
+        key = (m.group(), what)
+        if key not in events:
+            events[key] = Event(date=m.group(), what=what, evidence=evidence)
+    return list(events.values())

@@ -1,0 +1,259 @@
+"""Development zones named in an article: mention, canonical name, type, primary.
+
+A zone name is a place-like prefix plus a zone suffix (经济技术开发区, 经开区,
+高新区, 示范区, 综合保税区, 产业园…). Where the prefix starts is the hard part
+in unsegmented Chinese: a prefix that starts right after punctuation is trusted,
+and prefixes learnt that way are reused to cut the same name out of running
+text (在盐湖高新区 → 盐湖高新区). Mentions of one zone are grouped (晋城经开区 ↔
+晋城经济技术开发区, 左权示范区 ↔ 左权生态文化旅游示范区); the group's longest full
+form is its canonical name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .text import CJK, Sentences, clause_end, clause_start
+from ...core.schema import Zone
+from ...zones.names import RULES, ZoneSuffix, suffix_pattern, suffixes_for
+
+__all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
+
+_SUFFIXES = suffixes_for(RULES)
+_SUFFIX_RE = re.compile(suffix_pattern(RULES))
+_RUN_CHARS = re.compile(f"[{CJK}]")
+_MAX_PREFIX = 14
+# words that open a clause but are not part of a name
+_LEAD_WORDS = ("在", "于", "与", "和", "及", "对", "将", "向", "到", "是", "为", "从", "由", "据", "让", "使",
+               "以", "把", "被", "了", "的", "等", "再到", "全力", "推动", "打造", "建设", "创建", "支持", "助力",
+               "落户", "入驻", "进驻", "位于", "今年", "去年", "目前", "近日", "同时", "其中", "作为", "全省", "全市",
+               "走进", "启动", "围绕", "加快", "做强", "做大", "招引", "落地", "开工", "实施", "推进", "深入推进",
+               "按照", "感受", "引领", "全体", "清廉", "积极", "着力", "重点", "努力", "持续", "不断")
+_FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号占")
+# designations and generic heads that are not names of one zone
+_DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", "各级", "各", "全区", "该", "本", "此", "这",
+                 "两", "多个", "一批", "重点", "特色", "专业", "新型", "现代", "产业", "工业", "示范", "配套",
+                 "园区", "区", "整个", "所在", "周边", "一流", "高端", "标准", "智慧", "建设", "生态文明")
+_VERBS = ("出台", "开拓", "赋予", "负责", "鉴于", "走进", "健全", "夯实", "完善", "聚焦", "围绕", "提升", "结合",
+          "支撑", "赋能", "彰显", "感受", "做好", "抓好", "促进", "发挥", "推进", "谋划", "加快", "展示", "写在",
+          "更名", "获批", "计划", "入驻", "跑出", "引领", "服务", "优化", "带动", "壮大", "发展", "融入", "走出")
+# verbs of going, settling and building after which a place name starts (only searched inside an over-long run)
+_CUT_VERBS = tuple(w for w in _LEAD_WORDS if len(w) >= 2 and w not in ("今年", "去年", "目前", "近日", "同时", "其中",
+                                                                      "全省", "全市", "全体", "清廉", "重点"))
+_GENERIC_WHOLE = {"开发", "工业", "产业", "高新", "经济", "技术", "综合", "保税", "化工", "物流", "科技"}
+
+
+@dataclass(frozen=True)
+class ZoneMention:
+    """One written zone name: ``prefix`` + ``suffix`` at ``start``–``end`` of the text."""
+
+    prefix: str
+    suffix: str
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        """Return the name as written."""
+        return self.prefix + self.suffix
+
+    @property
+    def family(self) -> str:
+        """Return the kind of zone the suffix names (开发, 高新, 示范, 综保, 园)."""
+        return _SUFFIXES[self.suffix].family
+
+
+def _raw_candidates(text: str) -> list[tuple[int, int, int, bool]]:
+    """Return ``(run_start, suffix_start, suffix_end, inside)`` for every zone suffix in ``text``.
+
+    ``inside`` marks a park named right after a zone (襄汾经济技术开发区高端装备制造产业园).
+    """
+    out = []
+    last_end = 0
+    for m in _SUFFIX_RE.finditer(text):
+        if m.group() == "园区" and text[m.end():m.end() + 1] in ("内", "外"):  # 园区内 is a place word
+            continue
+        i = m.start()
+        floor = max(last_end, m.start() - _MAX_PREFIX)
+        while i > floor and _RUN_CHARS.match(text[i - 1]):
+            i -= 1
+        out.append((i, m.start(), m.end(), i == last_end > 0 and i < m.start()))
+        last_end = m.end()
+    return out
+
+
+def _strip_lead(raw: str) -> str:
+    """Cut a run of text before a suffix down to what can be a name (after the last function word)."""
+    if raw[:1] in ("家", "个", "所", "座") and len(raw) <= 2:  # 93家开发区: the digits end the run
+        raw = raw[1:]
+    last = _LAST_FUNCTION.search(raw)
+    rest = raw[last.start() + 1:] if last else raw
+    for _ in range(3):
+        word = next((w for w in _LEAD_WORDS if rest.startswith(w)), None)
+        if word is None:
+            break
+        rest = rest[len(word):]
+    if len(rest) > 8:  # 参训人员还走进杭州: too long for a place; a name starts after the last verb in it
+        cut = max((rest.rfind(w) + len(w) for w in _CUT_VERBS if w in rest[:-1]), default=0)
+        if 2 <= len(rest) - cut <= 8:
+            rest = rest[cut:]
+    return rest
+
+
+_LAST_FUNCTION = re.compile(f"[{''.join(sorted(_FUNCTION_CHARS))}](?=[^{''.join(sorted(_FUNCTION_CHARS))}]*$)")
+_COUNTED = re.compile("^[一二三四五六七八九十两几多]+[大个家类]")
+
+
+def _is_name(prefix: str) -> bool:
+    if "级" in prefix or _COUNTED.match(prefix) or any(w in prefix for w in ("省委", "行动", "窗口")):
+        return False
+    if prefix.endswith(("式", "型")):  # 花园式产业园区, 生态型园区: what kind of park, not which
+        return False
+    return not prefix.startswith(_DESIGNATIONS) and prefix not in _GENERIC_WHOLE and not prefix.endswith(_VERBS)
+
+
+_BUILDING = ("打造", "建设", "建成", "落地", "引进", "招引", "开工", "新建", "规划", "启动", "筹建", "谋划")
+
+
+def _named_park(run: str, rest: str, suffix: ZoneSuffix, after: str) -> bool:
+    """True for an operating park named with the loose 产业园 (以清河电子产业园为支撑, 做强铝基循环产业园).
+
+    The name must be four or more characters cut cleanly off a verb or list; a park
+    being built (打造…产业园, 开工建设…产业园, …产业园项目) is a project, not a zone.
+    """
+    if after.startswith(("项目", "中园", "建设")):
+        return False
+    if not suffix.loose or suffix.text == "园区" or not 4 <= len(rest) <= 8:
+        return False
+    lead = run[:len(run) - len(rest)]
+    return not lead.endswith(_BUILDING) and not rest.startswith(_BUILDING)
+
+
+def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> list[ZoneMention]:
+    """Return every zone name written in ``text``, with its offsets.
+
+    A place prefix is trusted when it comes with a full suffix (经济技术开发区,
+    产业园区…), with any suffix in ``known_prefixes`` (names learnt from the zone
+    header), or with an abbreviation more than once; a longer prefix ending in a
+    trusted one is cut to it (黄梅芳代表运城经济技术开发区 → 运城经济技术开发区).
+    """
+    candidates = []
+    for r, s, e, inside in _raw_candidates(text):
+        # only a park (产业园, 工业园区) is named inside a zone, and only when no verb comes between
+        is_park = _SUFFIXES[text[s:e]].family == "园" and text[s:e] != "园区"
+        inside = inside and is_park and _strip_lead(text[r:s]) == text[r:s]
+        rest = text[r:s] if inside else _strip_lead(text[r:s])
+        candidates.append((r, s, e, rest))
+        if inside and "级" not in rest:
+            known_prefixes = {*(known_prefixes or ()), rest}
+    known = {k for k in (known_prefixes or ()) if k}
+    abbrev_counts: Counter[str] = Counter()
+    for r, s, e, rest in candidates:
+        if rest and len(rest) <= 8 and _is_name(rest):
+            if _named_park(text[r:s], rest, _SUFFIXES[text[s:e]], text[e:e + 3]):
+                known.add(rest)
+            elif not _SUFFIXES[text[s:e]].full:
+                # an abbreviation opening a clause (长治高新区召开…) names a zone on its own
+                at_boundary = text[r:s] == rest and (r == 0 or not _RUN_CHARS.match(text[r - 1]))
+                abbrev_counts[rest] += 2 if at_boundary else 1
+            else:
+                known.add(rest)
+    known |= {p for p, n in abbrev_counts.items() if n >= 2 and 2 <= len(p) <= 3}
+    mentions = []
+    for _, s_start, s_end, rest in candidates:
+        suffix = text[s_start:s_end]
+        shorter = max((k for k in known if rest.endswith(k) and k != rest), key=len, default=None)
+        if rest in known:
+            prefix = shorter if shorter and _SUFFIXES[suffix].full and len(rest) > 5 else rest
+        elif shorter:
+            prefix = shorter
+        elif not _SUFFIXES[suffix].full or len(rest) > 8 or not _is_name(rest):
+            prefix = ""  # a bare 经开区 / 园区: resolved against the article's named zones
+        else:
+            prefix = rest
+        if suffix == "园区" and not prefix:
+            continue
+        mentions.append(ZoneMention(prefix, suffix, s_start - len(prefix), s_end))
+    return mentions
+
+
+def _same_zone(a: ZoneMention, b: ZoneMention) -> bool:
+    if a.family != b.family:
+        return False
+    if not a.prefix or not b.prefix:
+        return False
+    x, y = sorted((a.prefix, b.prefix), key=len)
+    return y.startswith(x) or y.endswith(x) and len(x) >= 2  # 左权 ~ 左权生态文化旅游, 武宿 ~ 太原武宿
+
+
+def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:
+    """Return one :class:`Zone` per distinct zone named in ``text`` or the ``headers`` (zone header, title).
+
+    Zones named in a header are primary; without one, the most mentioned zone is.
+    Evidence is the clause of the first mention in ``text`` (the header line when
+    the body never names the zone).
+    """
+    header_mentions = [m for h in headers if h for m in find_zone_mentions(h)]
+    known = {m.prefix for m in header_mentions if m.prefix}
+    body = find_zone_mentions(text, known)
+    groups: list[list[ZoneMention]] = []
+    # _same_zone depends only on (prefix, family): compare with each group's distinct names, not every
+    # repetition, so a page naming one zone thousands of times stays linear.
+    names: list[dict[tuple[str, str], ZoneMention]] = []
+    bare: list[ZoneMention] = []
+    for m in header_mentions + body:
+        if not m.prefix:
+            bare.append(m)
+            continue
+        for group, distinct in zip(groups, names):
+            if any(_same_zone(m, other) for other in distinct.values()):
+                group.append(m)
+                distinct.setdefault((m.prefix, m.family), m)
+                break
+        else:
+            groups.append([m])
+            names.append({(m.prefix, m.family): m})
+    header_ids = {id(m) for m in header_mentions}
+    families = [{o.family for o in g} for g in groups]
+    for m in bare:  # 经开区 alone refers to a named zone of its kind, or stands on its own
+        target = next((g for g, kinds in zip(groups, families) if m.family in kinds), None)
+        if target is not None:
+            target.append(m)
+        elif _SUFFIXES[m.suffix].short:  # 经开区 alone names one zone
+            groups.append([m])
+            families.append({m.family})
+    if not groups:
+        return []
+    in_header = [any(id(m) in header_ids for m in g) for g in groups]
+    counts = [sum(1 for m in g if id(m) not in header_ids) for g in groups]
+    if not any(in_header):
+        top = max(range(len(groups)), key=lambda i: (counts[i], -groups[i][0].start))
+        in_header[top] = True
+    sentences = Sentences.of(text)
+    zones = []
+    for group, primary in zip(groups, in_header):
+        zones.append(_zone_of(group, primary, header_ids, text, sentences, headers))
+    return zones
+
+
+def _zone_of(group: list[ZoneMention], primary: bool, header_ids: set[int], text: str,
+             sentences: Sentences, headers: tuple[str, ...]) -> Zone:
+    named = [m for m in group if m.prefix] or group
+    written = Counter(m.text for m in named)
+    mention = max(written, key=lambda t: (written[t], -len(t)))
+    full = [m for m in named if _SUFFIXES[m.suffix].full]
+    canonical_m = max(full, key=lambda m: len(m.text)) if full else None
+    canonical = canonical_m.text if canonical_m else None
+    zone_type = _SUFFIXES[(canonical_m or named[0]).suffix].type
+    in_body = [m for m in group if id(m) not in header_ids]
+    if in_body:
+        first = min(in_body, key=lambda m: m.start)
+        s_start, s_end = sentences.around(first.start)
+        evidence = text[clause_start(text, first.start, s_start): clause_end(text, first.end, s_end)]
+        if len(evidence) < len(first.text):
+            evidence = first.text
+    else:
+        evidence = next((h for h in headers if h and group[0].text in h), group[0].text)
+    return Zone(mention=mention, canonical=canonical, type=zone_type, primary=primary, evidence=evidence)

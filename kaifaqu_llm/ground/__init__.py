@@ -1,0 +1,1 @@
+"""Evidence grounding: locate each quoted fact in the article text and build the article record."""

@@ -1,0 +1,150 @@
+"""Profile records: one JSON object per article, the ``OUT/profiles.jsonl`` contract.
+
+::
+
+    {"source", "article_index", "title", "zone_header",
+     "zones": [{"mention", "canonical", "type", "level", "province", "city", "primary", ...}],
+     "industries": [...], "indicators": [{"subject", "name", "value", "unit", "period", "change", ...}],
+     "projects": [...], "organizations": [...], "people": [...], "events": [...],
+     "summary", "backend", "model", "prompt_version", "usage", "error", "article_start", "article_end"}
+
+Every fact also carries ``evidence``, ``grounded`` and the ``start``/``end`` of
+its evidence in the original page text (null when not found). This module
+turns a validated :class:`ArticleProfile` into that record by grounding each fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core.document import Article, Page
+from .evidence import EvidenceLocator, value_in_evidence
+from ..core.schema import FACT_LISTS, ArticleProfile
+
+__all__ = ["build_record", "error_record", "RECORD_KEYS"]
+
+RECORD_KEYS = (
+    "source", "article_index", "title", "zone_header", *FACT_LISTS, "summary",
+    "backend", "model", "prompt_version", "usage", "error", "article_start", "article_end",
+)
+
+
+class _ArticleLocators:
+    """Locators over every page region an article was cut (or stitched) from."""
+
+    def __init__(self, article: Article, pages: Mapping[str, Page]) -> None:
+        parts = article.parts or ((article.source, article.start, article.end),)
+        self._regions = [
+            (source, EvidenceLocator(pages[source].text, start, end))
+            for source, start, end in parts
+            if source in pages
+        ]
+
+    def locate(self, quote: str) -> tuple[str | None, Any]:
+        for source, locator in self._regions:
+            span = locator.locate(quote)
+            if span is not None:
+                return source, span
+        return None, None
+
+
+def _ground_fact(fact: dict, category: str, locators: _ArticleLocators, home: str) -> dict:
+    source, span = locators.locate(fact.get("evidence") or "")
+    grounded = span is not None
+    reason = None if grounded else "evidence not found in the article"
+    if grounded and category == "indicators" and not value_in_evidence(
+        fact["value"], fact.get("value_text"), fact["evidence"]
+    ):
+        grounded, reason = False, "value not in its evidence"
+    fact["grounded"] = grounded
+    fact["start"] = span.start if span else None
+    fact["end"] = span.end if span else None
+    if span is not None and span.match != "exact":
+        fact["match"] = span.match
+    if source is not None and source != home:
+        fact["evidence_source"] = source
+    if reason:
+        fact["ungrounded_reason"] = reason
+    return fact
+
+
+def build_record(
+    article: Article,
+    profile: ArticleProfile,
+    pages: Mapping[str, Page],
+    *,
+    backend: str,
+    strict: bool = False,
+    model: str | None = None,
+    prompt_version: str | None = None,
+    usage: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict:
+    """Return the profile record of one article with every fact grounded in ``pages``.
+
+    Under ``strict`` ungrounded facts are dropped and counted in ``dropped_ungrounded``;
+    otherwise they are kept with ``grounded: false``.
+    """
+    locators = _ArticleLocators(article, pages)
+    data = profile.model_dump(mode="json")
+    record = _base(article, backend, model, prompt_version, usage)
+    dropped = 0
+    for category in FACT_LISTS:
+        facts = [_ground_fact(fact, category, locators, article.source) for fact in data[category]]
+        if strict:
+            kept = [f for f in facts if f["grounded"]]
+            dropped += len(facts) - len(kept)
+            facts = kept
+        record[category] = facts
+    record["summary"] = data.get("summary")
+    record["error"] = None
+    if strict:
+        record["dropped_ungrounded"] = dropped
+    if extra:
+        record.update(extra)
+    return record
+
+
+def error_record(
+    article: Article,
+    error: str,
+    *,
+    backend: str,
+    model: str | None = None,
+    prompt_version: str | None = None,
+    usage: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict:
+    """Return the record of an article that could not be extracted: empty facts and ``error`` set."""
+    record = _base(article, backend, model, prompt_version, usage)
+    for category in FACT_LISTS:
+        record[category] = []
+    record["summary"] = None
+    record["error"] = error
+    if extra:
+        record.update(extra)
+    return record
+
+
+def _base(article: Article, backend: str, model: str | None, prompt_version: str | None,
+          usage: Mapping[str, Any] | None) -> dict:
+    return {
+        "source": article.source,
+        "article_index": article.index,
+        "title": article.title,
+        "zone_header": article.zone_header,
+        "subtitle": article.subtitle,
+        "authors": list(article.authors),
+        "continued_from": article.continued_from,
+        "continues_to": article.continues_to,
+        "backend": backend,
+        "model": model,
+        "prompt_version": prompt_version,
+        "usage": dict(usage) if usage else {
+            "prompt_tokens": 0, "completion_tokens": 0, "requests": 0, "retries": 0, "cache_hit": False,
+        },
+        "article_start": article.start,
+        "article_end": article.end,
+        "parts": [list(p) for p in article.parts] if len(article.parts) > 1 else None,
+    }

@@ -1,0 +1,235 @@
+"""Tidy exports of an output folder: CSV tables (Excel-safe) and one SQLite database.
+
+Both carry the same tables: ``articles``, ``zones``, ``article_zones`` and one
+table per fact category (``industries``, ``indicators``, ``projects``,
+``organizations``, ``people``, ``events``). Every fact row carries its
+``article_id`` (``<source>#<article_index>``), ``source``, ``article_index``,
+the ``zone_id`` it is attributed to (empty for articles naming no zone) and
+its evidence with offsets.
+
+Every file is written to a temporary file in the same folder and moved into
+place with :func:`os.replace`, so a crash mid-write leaves the previous file
+whole and re-running into the same folder only ever swaps complete files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .files import atomic_write_text
+
+__all__ = [
+    "article_id",
+    "table_rows",
+    "write_csv",
+    "write_sqlite",
+    "TABLES",
+]
+
+_PROVENANCE = ["evidence", "grounded", "start", "end"]
+_FACT_COLUMNS = {
+    "industries": ["name"],
+    "indicators": ["subject", "name", "value", "unit", "period", "change", "value_text", "approx",
+                   "normalized_value", "normalized_unit"],
+    "projects": ["name", "company", "investment", "status", "capacity", "figures", "investment_yuan"],
+    "organizations": ["name", "kind"],
+    "people": ["name", "title"],
+    "events": ["date", "what"],
+}
+_KEYS = ["article_id", "source", "article_index", "zone_id"]
+_ARTICLE_COLUMNS = ["article_id", "source", "article_index", "title", "zone_header", "article_start",
+                    "article_end", "summary", "backend", "model", "prompt_version", "error"]
+_ZONE_COLUMNS = ["zone_id", "canonical", "type", "aliases", "city", "province", "level", "catalog_code",
+                 "official_name", "link_score", "articles"]
+_ARTICLE_ZONE_COLUMNS = ["article_id", "zone_id", "is_primary", "mention", "evidence", "grounded", "start", "end"]
+
+TABLES: dict[str, list[str]] = {
+    "articles": _ARTICLE_COLUMNS,
+    "zones": _ZONE_COLUMNS + [f"n_{c}" for c in _FACT_COLUMNS],
+    "article_zones": _ARTICLE_ZONE_COLUMNS,
+    **{c: ["fact_id"] + _KEYS + cols + _PROVENANCE for c, cols in _FACT_COLUMNS.items()},
+}
+"""Table name → column names, in order, shared by the CSV and SQLite exports."""
+
+
+@contextlib.contextmanager
+def _temp_beside(path: Path) -> Iterator[Path]:
+    """Yield a fresh temp path next to ``path``; on success move it onto ``path``, else delete it.
+
+    For files built in place by a library (SQLite); text files go through
+    ``_output.atomic_write_text``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    # mkstemp makes 0600 files; give the result the mode a plain open() would (0666 minus umask)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def article_id(source: str | None, index: int | None) -> str:
+    """Return the key of an article in every export table: ``<source>#<article_index>``."""
+    return f"{source}#{index}"
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _attribution(registry: list[dict]) -> tuple[dict, dict]:
+    """Map each article to its zone links, and each fact occurrence to the zone it was merged into."""
+    links: dict[str, dict[str, dict]] = {}
+    owner: dict[tuple, str] = {}
+    for zone in registry:
+        if zone.get("unassigned"):
+            continue
+        for mention in zone.get("mentions", []):
+            aid = article_id(mention["source"], mention["article_index"])
+            link = links.setdefault(aid, {}).setdefault(zone["zone_id"], {
+                "article_id": aid, "zone_id": zone["zone_id"], "is_primary": False,
+                "mention": mention.get("mention"), "evidence": mention.get("evidence"),
+                "grounded": mention.get("grounded"), "start": mention.get("start"), "end": mention.get("end")})
+            link["is_primary"] = link["is_primary"] or bool(mention.get("primary"))
+        for category in _FACT_COLUMNS:
+            for fact in zone.get(category, []):
+                for occ in fact.get("occurrences", [fact]):
+                    key = (category, occ["source"], occ["article_index"], occ.get("start"), occ.get("evidence"))
+                    owner.setdefault(key, zone["zone_id"])
+    return links, owner
+
+
+def table_rows(records: Iterable[dict], registry: list[dict]) -> dict[str, list[dict]]:
+    """Return every export table as a list of row dicts keyed by the columns in :data:`TABLES`.
+
+    Fact rows are one per fact occurrence in ``records`` (not merged), so row
+    counts equal the facts extracted; ``zone_id`` is the zone the registry
+    attributed the fact to, None for articles naming no zone.
+    """
+    records = list(records)
+    links, owner = _attribution(registry)
+    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for record in records:
+        aid = article_id(record.get("source"), record.get("article_index"))
+        row = {c: record.get(c) for c in _ARTICLE_COLUMNS}
+        row["article_id"] = aid
+        tables["articles"].append(row)
+        tables["article_zones"].extend(links.get(aid, {}).values())
+        for category, columns in _FACT_COLUMNS.items():
+            for fact in record.get(category) or []:
+                key = (category, record.get("source"), record.get("article_index"), fact.get("start"),
+                       fact.get("evidence"))
+                row = {"fact_id": len(tables[category]) + 1, "article_id": aid, "source": record.get("source"),
+                       "article_index": record.get("article_index"), "zone_id": owner.get(key)}
+                row.update({c: fact.get(c) for c in columns + _PROVENANCE})
+                tables[category].append(row)
+    for zone in registry:
+        if zone.get("unassigned"):
+            continue
+        row = {c: zone.get(c) for c in _ZONE_COLUMNS}
+        row["aliases"] = "；".join(zone.get("aliases", []))
+        row["articles"] = len(zone.get("sources", []))
+        row.update({f"n_{c}": len(zone.get(c, [])) for c in _FACT_COLUMNS})
+        tables["zones"].append(row)
+    return tables
+
+
+def write_csv(out_dir: str | Path, records: Iterable[dict], registry: list[dict]) -> list[Path]:
+    """Write one UTF-8-with-BOM CSV per table into ``out_dir`` and return their paths.
+
+    The BOM makes Excel open the Chinese text correctly; lists (aliases are
+    joined with ``；``, project figures) are JSON text; booleans are 0/1.
+    """
+    paths = []
+    for name, rows in table_rows(records, registry).items():
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=TABLES[name], lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        paths.append(atomic_write_text(Path(out_dir) / f"{name}.csv", buffer.getvalue(), encoding="utf-8-sig"))
+    return paths
+
+
+_SQL_TYPES = {"article_index": "INTEGER", "article_start": "INTEGER", "article_end": "INTEGER", "start": "INTEGER",
+              "end": "INTEGER", "grounded": "INTEGER", "is_primary": "INTEGER", "value": "REAL",
+              "normalized_value": "REAL", "investment_yuan": "REAL", "link_score": "REAL", "articles": "INTEGER",
+              "fact_id": "INTEGER"}
+
+
+def _ddl(name: str) -> list[str]:
+    def column(c: str) -> str:
+        sql_type = "INTEGER" if c.startswith("n_") else _SQL_TYPES.get(c, "TEXT")
+        return f'"{c}" {sql_type}'
+
+    columns = [column(c) for c in TABLES[name]]
+    if name == "articles":
+        columns[0] += " PRIMARY KEY"
+        columns.append("UNIQUE (source, article_index)")
+    elif name == "zones":
+        columns[0] += " PRIMARY KEY"
+    elif name == "article_zones":
+        columns += ["PRIMARY KEY (article_id, zone_id)",
+                    "FOREIGN KEY (article_id) REFERENCES articles(article_id)",
+                    "FOREIGN KEY (zone_id) REFERENCES zones(zone_id)"]
+    else:
+        columns[0] += " PRIMARY KEY"
+        columns[1] += " NOT NULL"
+        columns += ["FOREIGN KEY (article_id) REFERENCES articles(article_id)",
+                    "FOREIGN KEY (zone_id) REFERENCES zones(zone_id)"]
+    statements = [f'CREATE TABLE "{name}" ({", ".join(columns)})']
+    if name in _FACT_COLUMNS or name == "article_zones":
+        statements += [f'CREATE INDEX "ix_{name}_article" ON "{name}"(article_id)',
+                       f'CREATE INDEX "ix_{name}_zone" ON "{name}"(zone_id)']
+    return statements
+
+
+def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: list[dict]) -> Path:
+    """Write ``OUT/kaifaqu.sqlite`` (all tables, keys, foreign keys, indexes) and return its path.
+
+    The database is built in a temp file with ``PRAGMA foreign_keys=ON`` (so a
+    dangling key fails the write) and checked with ``foreign_key_check`` before
+    it replaces the previous one.
+    """
+    path = Path(out_dir) / "kaifaqu.sqlite"
+    tables = table_rows(records, registry)
+    order = ["articles", "zones", "article_zones", *_FACT_COLUMNS]
+    with _temp_beside(path) as tmp:
+        connection = sqlite3.connect(tmp)
+        try:
+            connection.execute("PRAGMA foreign_keys=ON")
+            with connection:
+                for name in order:
+                    for statement in _ddl(name):
+                        connection.execute(statement)
+                    columns = TABLES[name]
+                    marks = ", ".join("?" for _ in columns)
+                    quoted = ", ".join(f'"{c}"' for c in columns)
+                    connection.executemany(
+                        f'INSERT INTO "{name}" ({quoted}) VALUES ({marks})',
+                        ([_cell(row.get(c)) for c in columns] for row in tables[name]),
+                    )
+            problems = connection.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise sqlite3.IntegrityError(f"dangling foreign keys: {problems[:3]}")
+        finally:
+            connection.close()
+    return path

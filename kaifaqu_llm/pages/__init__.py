@@ -1,0 +1,1 @@
+"""Pages in, articles out: read a page file, find its layout, segment it into articles, stitch continuations."""

@@ -1,0 +1,330 @@
+"""The zone registry: one profile per development zone, merged across articles and pages.
+
+Article records (lines of ``OUT/profiles.jsonl``) each name zones in their own
+words: 晋城经开区 on one page, 晋城经济技术开发区 on the next. :func:`zone_name`
+reduces a name to a *place stem* and a *zone type*, so that both become
+(晋城, 经济技术开发区). Mentions are then grouped with a union-find: an article's
+``mention`` and ``canonical`` are one zone, equal keys are one zone, equal
+``catalog_code`` (issue #8 linking) is one zone.
+
+Facts of an article are attributed to its primary zone(s) — to its first zone
+when none is primary — and facts with the same key (e.g. an indicator's name,
+value, unit and period) are merged, keeping every occurrence's provenance.
+Articles naming no zone go to an ``unassigned`` bucket, reported, not dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import input_error
+from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
+from .names import REGISTRY, fold_name, province_prefix, split_suffix
+
+__all__ = ["ZoneName", "zone_name", "build_registry", "write_zones", "read_registry", "UNASSIGNED"]
+
+UNASSIGNED = "unassigned"
+CATALOG_KEYS = ("catalog_code", "official_name", "level", "province", "city", "link_score")
+PROVENANCE = ("source", "article_index", "start", "end", "evidence", "grounded")
+_FACT_KEYS = {
+    "industries": ("name",),
+    "indicators": ("name", "value", "unit", "period"),
+    "projects": ("name",),
+    "organizations": ("name",),
+    "people": ("name",),
+    "events": ("date", "what"),
+}
+FACT_CATEGORIES = tuple(_FACT_KEYS)
+
+_LEVEL_PREFIX = re.compile(r"^(国家级|省级|市级)")
+_CITY_PREFIX = re.compile(r"^(.{2,4}?)市")
+
+
+@dataclass(frozen=True)
+class ZoneName:
+    """A zone name reduced for matching: place ``stem`` and the zone ``types`` its suffix allows.
+
+    ``types`` is empty when the name has no zone-type suffix; its first item is
+    the usual reading of the suffix (经开区 → 经济技术开发区).
+    """
+
+    stem: str
+    types: tuple[str, ...]
+
+    @property
+    def type(self) -> str | None:
+        """The usual zone type of the name, or None when the suffix says nothing."""
+        return self.types[0] if self.types else None
+
+
+def _fold(text: str | None) -> str:
+    return fold_name(text or "")
+
+
+def _strip_place(stem: str, places: tuple[str, ...]) -> str:
+    """Drop leading level / province / city words while what remains is still a name (≥ 2 chars)."""
+    stem = _LEVEL_PREFIX.sub("", stem) or stem
+    known = tuple(sorted({p + t for p in places if p for t in ("市", "省", "")}, key=len, reverse=True))
+    changed = True
+    while changed:
+        changed = False
+        for prefix in known:
+            if stem.startswith(prefix) and len(stem) - len(prefix) >= 2:
+                stem, changed = stem[len(prefix):], True
+                break
+        if not changed and (province := province_prefix(stem, min_rest=2, any_tail=True)):
+            stem, changed = stem[len(province[0]):], True
+        if not changed:
+            match = _CITY_PREFIX.match(stem)
+            if match and len(stem) - match.end() >= 2:
+                stem, changed = stem[match.end():], True
+    return stem
+
+
+def zone_name(name: str, places: Iterable[str] = ()) -> ZoneName:
+    """Return the matching key of a zone name: its place stem and possible zone types.
+
+    ``places`` are city / province names known for the zone; a leading one is
+    stripped like 山西省 or 运城市 are, as long as a stem of two or more
+    characters remains (山西综改区 keeps 山西: nothing would be left otherwise).
+    """
+    return _zone_name(_fold(name), tuple(p for p in places if p))
+
+
+@functools.lru_cache(maxsize=65536)
+def _zone_name(folded: str, places: tuple[str, ...]) -> ZoneName:
+    stem, suffix = split_suffix(folded, REGISTRY)
+    return ZoneName(_strip_place(stem, places), suffix.types if suffix else ())
+
+
+class _Groups:
+    """Union-find over hashable keys."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, key):
+        self.parent.setdefault(key, key)
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def union(self, a, b) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _name_keys(zone: dict) -> list[tuple]:
+    places = [zone.get("city"), zone.get("province")]
+    keys = []
+    for name in (zone.get("canonical"), zone.get("mention"), zone.get("official_name")):
+        if not name or not _fold(name):
+            continue
+        parsed = zone_name(name, [p for p in places if p])
+        declared = zone.get("type") if zone.get("type") not in (None, "其他") else None
+        if len(parsed.types) > 1 and declared in parsed.types:
+            zone_type = declared  # the extractor resolved an ambiguous 经开区
+        else:
+            zone_type = parsed.type or declared
+        keys.append(("name", parsed.stem, zone_type, parsed.types))
+    return keys
+
+
+def _resolve_loose_keys(keys: set[tuple], groups: _Groups) -> None:
+    """Attach keys that are incomplete on their own to the one zone they can mean.
+
+    A bare abbreviation (综改区: empty stem) joins the only zone of its type; an
+    ambiguous suffix (经开区, 开发区) or a name without suffix joins the only zone
+    with the same stem and a compatible type.
+    """
+    full = [k for k in keys if k[1] and k[2]]
+    for key in keys:
+        _, stem, zone_type, types = key
+        if not stem:
+            matches = {groups.find(k) for k in full if k[2] == zone_type}
+        elif len(types) != 1:
+            allowed = set(types) or None
+            matches = {groups.find(k) for k in full if k[1] == stem and k != key
+                       and (allowed is None or k[2] in allowed)}
+        else:
+            continue
+        if len(matches) == 1:
+            groups.union(key, matches.pop())
+
+
+def _primary_zones(zones: list[dict]) -> list[dict]:
+    primary = [z for z in zones if z.get("primary")]
+    return primary or zones[:1]
+
+
+def _vote(values: Iterable) -> object:
+    counts = Counter(v for v in values if v not in (None, "", "其他"))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _fact_key(category: str, fact: dict) -> tuple:
+    return tuple(_fold(str(fact.get(k))) if k != "value" else fact.get(k) for k in _FACT_KEYS[category])
+
+
+def _provenance(record: dict, fact: dict) -> dict:
+    out = {"source": record.get("source"), "article_index": record.get("article_index")}
+    out.update({k: fact.get(k) for k in PROVENANCE[2:]})
+    return out
+
+
+def _zone_id(members: list[tuple]) -> str:
+    codes = sorted(k[1] for k in members if k[0] == "catalog")
+    if codes:
+        return codes[0]
+    names = sorted(f"{k[1]}|{k[2]}" for k in members if k[0] == "name")
+    return "z" + hashlib.sha1(names[0].encode("utf-8")).hexdigest()[:10]
+
+
+def _new_zone(zone_id: str) -> dict:
+    zone = {"zone_id": zone_id, "canonical": None, "type": None, "aliases": [], "city": None,
+            "province": None, "level": None, "sources": [], "mentions": []}
+    zone.update({c: [] for c in FACT_CATEGORIES})
+    return zone
+
+
+def _describe(zone: dict, members: list[tuple]) -> None:
+    """Fill the zone's name, type, place and catalog keys from its mentions."""
+    mentions = zone["mentions"]
+    linked = max((m for m in mentions if m.get("catalog_code")),
+                 key=lambda m: m.get("link_score") or 0, default=None)
+    canonicals = Counter(m["canonical"] for m in mentions if m.get("canonical"))
+    best = max(canonicals, key=lambda n: (canonicals[n], len(n)), default=None) if canonicals else None
+    longest = max((m.get("mention") or "" for m in mentions), key=len)  # the full form, when no canonical
+    zone["canonical"] = (linked or {}).get("official_name") or best or longest or None
+    name_types = [k[2] for k in members if k[0] == "name"]
+    official = zone_name(linked["official_name"]).types if linked and linked.get("official_name") else ()
+    # the catalog's official name is authoritative about the type (运城经开区 may be a 经济开发区)
+    zone["type"] = (official[0] if len(official) == 1 else None) or _vote(m.get("type") for m in mentions) \
+        or _vote(name_types) or "其他"
+    for key in ("city", "province", "level"):
+        zone[key] = (linked or {}).get(key) or _vote(m.get(key) for m in mentions)
+    if linked:
+        for key in CATALOG_KEYS:
+            zone[key] = linked.get(key)
+    elif any("catalog_code" in m for m in mentions):
+        zone.update({"catalog_code": None, "official_name": None, "link_score": None})
+    names = [m.get(k) for m in mentions for k in ("mention", "canonical")]
+    zone["aliases"] = sorted({n for n in names if n and n != zone["canonical"]})
+
+
+def build_registry(records: Iterable[dict]) -> list[dict]:
+    """Return one merged profile per zone, plus a final ``unassigned`` bucket when needed.
+
+    Each zone dict holds ``zone_id`` (the catalog code when linked, else a stable
+    hash of its stem and type), ``canonical``, ``type``, ``aliases``, ``city``,
+    ``province``, ``level``, catalog keys when the records carry them,
+    ``sources`` (articles naming it, with ``primary``), ``mentions`` and the
+    merged fact lists; every fact keeps ``source``, ``article_index``, ``start``,
+    ``end``, ``evidence``, ``grounded`` of its first occurrence and lists all
+    occurrences in ``occurrences``. Zones are ordered by article count, then name.
+    """
+    records = list(records)
+    groups = _Groups()
+    all_keys: set[tuple] = set()
+    for record in records:
+        for zone in record.get("zones") or []:
+            keys = _name_keys(zone)
+            if zone.get("catalog_code"):
+                keys.append(("catalog", str(zone["catalog_code"])))
+            all_keys.update(keys)
+            for key in keys[1:]:
+                groups.union(keys[0], key)
+    _resolve_loose_keys({k for k in all_keys if k[0] == "name"}, groups)
+
+    members: dict = {}
+    for key in all_keys:
+        members.setdefault(groups.find(key), []).append(key)
+    zone_ids = {root: _zone_id(keys) for root, keys in members.items()}
+    zones: dict[str, dict] = {}
+    unassigned = _new_zone(UNASSIGNED)
+    unassigned["unassigned"] = True
+
+    by_name = {k[1:3]: k for k in sorted(all_keys, key=str) if k[0] == "name"}
+
+    def zone_id_of(mention: dict) -> str | None:
+        keys = _name_keys(mention) + ([("catalog", str(mention["catalog_code"]))]
+                                      if mention.get("catalog_code") else [])
+        for key in keys:
+            key = key if key in all_keys else by_name.get(key[1:3])
+            if key is not None:
+                return zone_ids[groups.find(key)]
+        return None
+
+    def zone_of(mention: dict) -> dict | None:
+        zone_id = zone_id_of(mention)
+        return None if zone_id is None else zones.setdefault(zone_id, _new_zone(zone_id))
+
+    merged: dict[tuple, dict] = {}
+    seen: dict[tuple, dict] = {}
+    for record in records:
+        article = {"source": record.get("source"), "article_index": record.get("article_index")}
+        mentioned = [z for z in record.get("zones") or [] if zone_of(z) is not None]
+        for mention in mentioned:
+            target = zone_of(mention)
+            target["mentions"].append({**mention, **_provenance(record, mention)})
+            slot = (target["zone_id"], article["source"], article["article_index"])
+            if slot not in seen:
+                seen[slot] = {**article, "primary": False}
+                target["sources"].append(seen[slot])
+            seen[slot]["primary"] = seen[slot]["primary"] or bool(mention.get("primary"))
+        owners = {id(z): z for z in map(zone_of, _primary_zones(mentioned))}.values() or [unassigned]
+        if not mentioned:
+            unassigned["sources"].append({**article, "primary": False})
+        named = {zone_id_of(z): zone_of(z) for z in mentioned}
+        for category in FACT_CATEGORIES:
+            for fact in record.get(category) or []:
+                where = _provenance(record, fact)
+                # An indicator whose subject is another zone of the article belongs to that zone.
+                about = zone_id_of({"mention": fact["subject"]}) if fact.get("subject") else None
+                for owner in [named[about]] if about in named else owners:
+                    slot = (owner["zone_id"], category, _fact_key(category, fact))
+                    if slot in merged:
+                        merged[slot]["occurrences"].append(where)
+                    else:
+                        merged[slot] = {**fact, **where, "occurrences": [where]}
+                        owner[category].append(merged[slot])
+
+    for root, keys in members.items():
+        if zone_ids[root] in zones:
+            _describe(zones[zone_ids[root]], keys)
+    ordered = sorted(zones.values(), key=lambda z: (-len(z["sources"]), z["canonical"] or ""))
+    if unassigned["sources"]:
+        ordered.append(unassigned)
+    return ordered
+
+
+def write_zones(out_dir: str | Path, registry: list[dict]) -> Path:
+    """Write the registry to ``OUT/zones.jsonl`` (one zone a line, atomically) and return its path."""
+    path = Path(out_dir) / "zones.jsonl"
+    text = "".join(json.dumps(zone, ensure_ascii=False) + "\n" for zone in registry)
+    atomic_write_text(path, text)
+    return path
+
+
+def read_registry(out_dir: str | Path) -> list[dict]:
+    """Return the zone registry of an output folder, built from ``profiles.jsonl``.
+
+    Falls back to ``zones.jsonl`` when there is no ``profiles.jsonl``; raises
+    :class:`~kaifaqu_llm.InputError` naming the folder when neither is there.
+    """
+    out = Path(out_dir)
+    if (out / PROFILES_FILE).is_file():
+        return build_registry(read_profiles(out / PROFILES_FILE))
+    if (out / "zones.jsonl").is_file():
+        lines = (out / "zones.jsonl").read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    raise input_error(out, "no profiles.jsonl or zones.jsonl in this folder")
