@@ -38,10 +38,11 @@ from ..core.document import Article, Page
 from ..core.text import squash
 from .reader import read_pages
 from .stitch import stitch as stitch_articles
+from .boundary import Context, opens_article, usual_gap
 from .layout import (
-    BODY, BYLINE, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence, first_clause_len,
-    has_cjk, is_dateline, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline,
-    split_inline_subtitle, split_lines, split_zone_prefix,
+    BODY, BYLINE, CAPTION, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence,
+    first_clause_len, has_cjk, lead_authors, marker_from, marker_to, md_heading, parse_byline, photo_credit,
+    runon_byline, split_inline_subtitle, split_lines, split_zone_prefix,
 )
 
 __all__ = ["segment", "segment_text", "segment_paths"]
@@ -65,6 +66,8 @@ class _Draft:
     continues_to: str | None = None
     body: list[tuple[Line, int, int, str]] = field(default_factory=list)
     check_lead: bool = True
+    credits: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
 
     def add_body(self, line: Line, a: int, b: int, kind: str) -> None:
         piece = line.text[a:b]
@@ -102,16 +105,25 @@ def _drop_duplicates(lines: list[Line]) -> set[int]:
     return dropped
 
 
-def _kinds(lines: list[Line]) -> list[str]:
+_CLAUSE_OPENERS = "，,。.、；;：:！!？?）)”’》」』…"
+
+
+def _kinds(lines: list[Line]) -> tuple[list[str], set[int]]:
+    """Return the kind of every line and the indices of photo captions (whose kind is BODY: a
+    caption stays in its article's text and never marks a boundary)."""
     kinds = [classify(ln.text) for ln in lines]
+    captions = {i for i, k in enumerate(kinds) if k == CAPTION}
+    for i in captions:
+        kinds[i] = BODY
     for i in range(len(lines) - 1):
-        # A short unpunctuated line whose next line opens with a word fragment ("目，从…") is a
-        # sentence the OCR broke, not a head.
+        # A short unpunctuated line whose next line opens with a word fragment ("目，从…") or with
+        # punctuation (OCR broke the line before a comma) is a sentence the OCR broke, not a head.
         nxt = lines[i + 1].text
-        if kinds[i] == HEAD and not md_heading(lines[i].text)[0] and first_clause_len(nxt) <= 2 \
-                and "\u4e00" <= nxt[0] <= "\u9fff" and len(nxt) > 2:
+        if kinds[i] == HEAD and not md_heading(lines[i].text)[0] and (
+                nxt[0] in _CLAUSE_OPENERS
+                or (first_clause_len(nxt) <= 2 and "\u4e00" <= nxt[0] <= "\u9fff" and len(nxt) > 2)):
             kinds[i] = BODY
-    return kinds
+    return kinds, captions
 
 
 def _header_block(lines: list[Line], kinds: list[str], i: int) -> int | None:
@@ -131,21 +143,7 @@ def _header_block(lines: list[Line], kinds: list[str], i: int) -> int | None:
     return j
 
 
-def _is_strong(lines: list[Line], kinds: list[str], i: int, j: int) -> bool:
-    for x in range(i, j):
-        text = lines[x].text
-        if kinds[x] == HEAD:
-            level, rest = md_heading(text)
-            if 1 <= level <= 2 or split_zone_prefix(rest):
-                return True
-        if kinds[x] == ZONE and any(kinds[y] == HEAD for y in range(i, j)):
-            return True
-        if kinds[x] == BYLINE:
-            return True
-    return is_dateline(lines[j].text)
-
-
-def _ends_article(lines: list[Line], kinds: list[str], i: int) -> bool:
+def _ends_article(lines: list[Line], kinds: list[str], i: int, ctx: Context) -> bool:
     """Return True when the byline-shaped line ``i`` closes an article. A lone unbracketed name
     followed by body text may be a short section head (金融篇); it closes an article only when a
     strong headline follows within a lead's distance (the body is then the next article's lead)."""
@@ -153,15 +151,15 @@ def _ends_article(lines: list[Line], kinds: list[str], i: int) -> bool:
     names = parse_byline(text)
     if names is None or len(names) != 1 or text[0] in "（(" or i + 1 >= len(lines) or kinds[i + 1] != BODY:
         return True
-    return _headline_follows(lines, kinds, i)
+    return _headline_follows(lines, kinds, i, ctx)
 
 
-def _headline_follows(lines: list[Line], kinds: list[str], i: int) -> bool:
+def _headline_follows(lines: list[Line], kinds: list[str], i: int, ctx: Context) -> bool:
     """Return True when, after at most a lead's worth of body lines, a strong headline follows line ``i``."""
     for x in range(i + 1, min(len(lines), i + 2 + _MAX_LEAD_LINES)):
         if kinds[x] in (HEAD, ZONE):
             j = _header_block(lines, kinds, x)
-            return j is not None and _is_strong(lines, kinds, x, j)
+            return j is not None and opens_article(lines, kinds, x, j, ctx)
         if kinds[x] != BODY:
             return False
     return False
@@ -214,7 +212,7 @@ def _to_article(page: Page, index: int, d: _Draft) -> Article:
         if n:
             parts.append(_join(pieces[n - 1], piece))
         parts.append(piece[0].text[piece[1]:piece[2]])
-    authors = tuple(dict.fromkeys(d.authors))
+    authors = tuple(dict.fromkeys(d.authors or d.credits))  # a photographer only when nobody else is named
     body_start = pieces[0][0].start + pieces[0][1] if pieces else None
     body_end = pieces[-1][0].start + pieces[-1][2] if pieces else None
     return Article(
@@ -231,7 +229,8 @@ def segment(page: Page) -> list[Article]:
     all_lines = split_lines(page.text)
     dropped = _drop_duplicates(all_lines)
     lines = [ln for ln in all_lines if ln.index not in dropped]
-    kinds = _kinds(lines)
+    kinds, captions = _kinds(lines)
+    gap = usual_gap(lines)
     drafts: list[_Draft] = []
     cur: _Draft | None = None
     ended, end_at, i, n = True, -2, 0, len(lines)
@@ -253,7 +252,7 @@ def segment(page: Page) -> list[Article]:
         if kind in (HEAD, ZONE):
             j = _header_block(lines, kinds, i)
             if j is not None:
-                strong = _is_strong(lines, kinds, i, j)
+                strong = opens_article(lines, kinds, i, j, Context(gap, cur.title if cur else None))
                 # an untitled run of a few lines right after an article's end, then a headline: the run
                 # is that article's lead (or a caption), printed above the headline
                 if (cur is not None and not ended and cur.title is None and not cur.fragment
@@ -267,7 +266,7 @@ def segment(page: Page) -> list[Article]:
                     _apply_header(cur, lines, kinds, i, j)
                     ended, i = False, j
                     continue
-        if kind == BYLINE and cur is not None and _ends_article(lines, kinds, i):
+        if kind == BYLINE and cur is not None and _ends_article(lines, kinds, i, Context(gap, cur.title)):
             names = parse_byline(ln.text) or ()
             if not ended or end_at == i - 1:
                 cur.authors.extend(names)
@@ -289,8 +288,13 @@ def segment(page: Page) -> list[Article]:
         done = end_mark(ln.text[:cut].rstrip())
         if done is not None:
             cut, closes = done, True
-        runon = runon_byline(ln.text[:cut].rstrip())
-        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY or _headline_follows(lines, kinds, i)):
+        if i in captions:
+            cur.captions.append(ln.text)
+            credit = photo_credit(ln.text)
+            cur.credits.extend(credit[0] if credit else ())
+        runon = None if i in captions else runon_byline(ln.text[:cut].rstrip())
+        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY
+                      or _headline_follows(lines, kinds, i, Context(gap, cur.title))):
             cur.authors.extend(runon[1])
             cut, closes = runon[0], True
         cur.add_body(ln, 0, cut, kind)
