@@ -75,6 +75,8 @@ def parse_byline(text: str) -> tuple[str, ...] | None:
         return None
     if text in _ANONYMOUS:
         return ()
+    # after a role word any 2–3 character word is taken as a name, even of a surname not listed
+    has_role = _ROLE_SPLIT.search(text) is not None
     names: list[str] = []
     for token in _NAME_SEPARATORS.split(text):
         for part in _ROLE_SPLIT.split(_strip_role(token)) if token else ():
@@ -82,7 +84,7 @@ def parse_byline(text: str) -> tuple[str, ...] | None:
                 continue
             if part.endswith("摄") and _is_name(part[:-1]):
                 part = part[:-1]
-            if not _is_name(part):
+            if not (_is_name(part) or (has_role and 2 <= len(part) <= 3 and _CJK.fullmatch(part))):
                 return None
             names.append(part)
     if not names or len(names) > 6:

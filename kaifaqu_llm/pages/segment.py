@@ -41,8 +41,7 @@ from .stitch import stitch as stitch_articles
 from .boundary import Context, opens_article, usual_gap
 from .layout import (
     BODY, BYLINE, CAPTION, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence,
-    first_clause_len, has_cjk, lead_authors, marker_from, marker_to, md_heading, parse_byline, photo_credit,
-    runon_byline, split_inline_subtitle, split_lines, split_zone_prefix,
+    first_clause_len, has_cjk, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline, split_inline_subtitle, split_lines, split_zone_prefix,
 )
 
 __all__ = ["segment", "segment_text", "segment_paths"]
@@ -66,16 +65,15 @@ class _Draft:
     continues_to: str | None = None
     body: list[tuple[Line, int, int, str]] = field(default_factory=list)
     check_lead: bool = True
-    credits: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
 
-    def add_body(self, line: Line, a: int, b: int, kind: str) -> None:
+    def add_body(self, line: Line, a: int, b: int, kind: str, caption: bool = False) -> None:
         piece = line.text[a:b]
         a += len(piece) - len(piece.lstrip())
         b -= len(piece) - len(piece.rstrip())
         if b <= a:
             return
-        if self.check_lead:
+        if self.check_lead and not caption:
             self.authors.extend(lead_authors(line.text[a:b]))
             self.check_lead = False
         self.body.append((line, a, b, kind))
@@ -100,6 +98,8 @@ def _drop_duplicates(lines: list[Line]) -> set[int]:
         fwd = 0
         while j + fwd + 1 < len(keys) and i + fwd + 1 < j - back and keys[i + fwd + 1] == keys[j + fwd + 1]:
             fwd += 1
+        if back == fwd == 0 and classify(lines[i].text) == HEAD:
+            continue    # a headline repeated inside its body: both stay (the repeat is body text)
         dropped.update(range(i - back, i + fwd + 1))
         first_seen[key] = j
     return dropped
@@ -120,10 +120,19 @@ def _kinds(lines: list[Line]) -> tuple[list[str], set[int]]:
         # punctuation (OCR broke the line before a comma) is a sentence the OCR broke, not a head.
         nxt = lines[i + 1].text
         if kinds[i] == HEAD and not md_heading(lines[i].text)[0] and (
-                nxt[0] in _CLAUSE_OPENERS
-                or (first_clause_len(nxt) <= 2 and "\u4e00" <= nxt[0] <= "\u9fff" and len(nxt) > 2)):
+                nxt[0] in _CLAUSE_OPENERS or (_fragment_opens(nxt) and (i == 0 or _unfinished(lines, kinds, i - 1)))):
             kinds[i] = BODY
     return kinds, captions
+
+
+def _fragment_opens(text: str) -> bool:
+    """Return True when ``text`` opens with a clause of at most two characters (目，从… / 设，…)."""
+    return first_clause_len(text) <= 2 and "\u4e00" <= text[0] <= "\u9fff" and len(text) > 2
+
+
+def _unfinished(lines: list[Line], kinds: list[str], i: int) -> bool:
+    """Return True when line ``i`` is body text that stops mid-sentence."""
+    return kinds[i] == BODY and not ends_sentence(lines[i].text)
 
 
 def _header_block(lines: list[Line], kinds: list[str], i: int) -> int | None:
@@ -212,7 +221,7 @@ def _to_article(page: Page, index: int, d: _Draft) -> Article:
         if n:
             parts.append(_join(pieces[n - 1], piece))
         parts.append(piece[0].text[piece[1]:piece[2]])
-    authors = tuple(dict.fromkeys(d.authors or d.credits))  # a photographer only when nobody else is named
+    authors = tuple(dict.fromkeys(d.authors))
     body_start = pieces[0][0].start + pieces[0][1] if pieces else None
     body_end = pieces[-1][0].start + pieces[-1][2] if pieces else None
     return Article(
@@ -290,14 +299,12 @@ def segment(page: Page) -> list[Article]:
             cut, closes = done, True
         if i in captions:
             cur.captions.append(ln.text)
-            credit = photo_credit(ln.text)
-            cur.credits.extend(credit[0] if credit else ())
         runon = None if i in captions else runon_byline(ln.text[:cut].rstrip())
         if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY
                       or _headline_follows(lines, kinds, i, Context(gap, cur.title))):
             cur.authors.extend(runon[1])
             cut, closes = runon[0], True
-        cur.add_body(ln, 0, cut, kind)
+        cur.add_body(ln, 0, cut, kind, i in captions)
         cur.last = ln
         if closes:
             ended, end_at = True, i
