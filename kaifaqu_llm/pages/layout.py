@@ -116,9 +116,16 @@ _SLOGAN = re.compile(r"的|建设|打造|推进|一流|争创|创建|加快|全�
                      r"提升|高质量|现代化|全国|全省|我省|我市|首个|成为|创新型|样板|标杆")
 
 
+_ZONE_ALIAS = re.compile(r"[（(][\u4e00-\u9fff]{2,16}[)）]$")
+
+
 def is_zone_name(text: str) -> bool:
     """Return True when ``text`` is nothing but a development-zone name: a place (2–12 characters,
-    no slogan words) followed by a zone suffix (经济技术开发区, 高新区, 示范区, 园区 …)."""
+    no slogan words) followed by a zone suffix (经济技术开发区, 高新区, 示范区, 园区 …), possibly
+    followed by its other name in brackets (五象新区（自贸试验区南宁片区）)."""
+    alias = _ZONE_ALIAS.search(text)
+    if alias and alias.start() > 0:
+        text = text[:alias.start()]
     if len(text) > 22 or not _CJK.fullmatch(text.replace("（", "").replace("）", "")):
         return False
     m = _ZONE_SUFFIX.search(text)

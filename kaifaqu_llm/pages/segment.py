@@ -228,7 +228,7 @@ def _to_article(page: Page, index: int, d: _Draft) -> Article:
         source=page.source, index=index, title=d.title, text="".join(parts), start=d.first.start,
         end=d.last.end, zone_header=d.zone, subtitle=d.subtitle, authors=authors,
         continued_from=d.continued_from, continues_to=d.continues_to, body_start=body_start,
-        body_end=body_end, parts=((page.source, d.first.start, d.last.end),),
+        body_end=body_end, parts=((page.source, d.first.start, d.last.end),), captions=tuple(d.captions),
     )
 
 
