@@ -164,3 +164,13 @@ def test_real_development_pages_segment_at_the_target_rates():
     assert overall["spurious"] == 0
     for check in ("found", "title", "zone_header", "authors", "body_exact"):
         assert overall["rates"][check] >= 0.95, (check, overall["rates"])
+
+
+def test_a_lead_that_retells_its_headline_opens_an_article_without_a_blank_run():
+    head = "某市高新区十个重大项目今日集中开工"  # 16+ characters: long_title holds too
+    lead = "某市高新区十个重大项目今日集中开工,总投资三十亿元,涵盖新材料和智能装备等领域。"
+    page = f"示例开发区签约十二个项目\n\n{P1}\n\n{head}\n\n{lead}\n\n{P4}\n"
+    lines = split_lines(page)
+    kinds, _ = _kinds(lines)
+    assert "lead_restates" in block_cues(lines, kinds, 2, 3, Context(usual_gap(lines), "示例开发区签约十二个项目"))
+    assert _titles(page) == ["示例开发区签约十二个项目", head]

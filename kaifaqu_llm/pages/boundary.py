@@ -29,6 +29,8 @@ WEIGHTS: dict[str, tuple[float, str]] = {
     "zone_prefix": (4.0, "the headline line starts with a zone name and a space"),
     "author_line": (4.0, "an author line under the headline: only articles carry bylines"),
     "dateline": (4.0, "the body opens with a news dateline (…讯, …电): only an article's lead does"),
+    "lead_restates": (1.5, "half the headline's character pairs recur in the next paragraph: a lead retells its "
+                            "headline, a section head names a theme"),
     "news_lead": (1.5, "the body opens like a news lead: a date (6月9日,) or 近日 / 日前 / 记者…"),
     "blank_run": (2.0, "more blank lines before the block than the page puts between paragraphs"),
     "after_sentence": (1.0, "the line before ends a sentence, so nothing runs on into the block"),
@@ -57,6 +59,20 @@ def usual_gap(lines: Sequence[Line]) -> int:
     for ln in lines[1:]:
         counts[ln.gap] = counts.get(ln.gap, 0) + 1
     return max(sorted(counts), key=lambda g: counts[g]) if counts else 0
+
+
+_NOT_WORD = re.compile(r"[^\u4e00-\u9fff0-9A-Za-z]")
+
+
+def _overlap(title: str, paragraph: str) -> float:
+    """Return the share of the title's character pairs (Chinese, digits, letters) found in the
+    paragraph's first 200 characters."""
+    t = _NOT_WORD.sub("", title)
+    pairs = {t[k:k + 2] for k in range(len(t) - 1)}
+    if len(pairs) < 4:
+        return 0.0
+    p = _NOT_WORD.sub("", paragraph[:200])
+    return len(pairs & {p[k:k + 2] for k in range(len(p) - 1)}) / len(pairs)
 
 
 def block_cues(lines: Sequence[Line], kinds: Sequence[str], i: int, j: int, ctx: Context) -> list[str]:
@@ -91,6 +107,8 @@ def block_cues(lines: Sequence[Line], kinds: Sequence[str], i: int, j: int, ctx:
             cues.append("long_title")
         elif size <= 8:
             cues.append("short_title")
+        if _overlap(title, body) >= 0.5:
+            cues.append("lead_restates")
         if ctx.current_title and squash(title) == squash(ctx.current_title):
             cues.append("repeats_title")
     return list(dict.fromkeys(cues))
