@@ -1,6 +1,7 @@
 """Line-level typography of an OCR'd page: what one line looks like, before any context.
 
-The segmenter (``_segmenter.py``) decides article boundaries from these line kinds:
+The segmenter (``segment.py``) decides article boundaries from these line kinds (names and
+bylines are read by ``bylines.py``):
 
 ``HEAD``   a short line with no sentence punctuation outside quotes (headline, kicker, in-body head)
 ``ZONE``   a line that is only a development-zone name (…经济技术开发区, …高新区, …示范区)

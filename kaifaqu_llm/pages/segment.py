@@ -9,10 +9,12 @@ The page is read as a sequence of non-blank lines, each with a kind from ``_layo
   the article only when what follows is not more body, or a headline follows within a lead's length.
 * A **header block** is a run of headline-like / zone / subtitle lines (plus an author line
   under them) followed by body text. After an ending, or at the top of the page, a header block
-  starts a new article. Without an ending before it, it starts a new article only on strong
-  evidence: a markdown ``#``/``##`` headline, a zone-name line beside the headline, a zone name on
-  the headline's own line, an author line under the headline, or a body opening with a news
-  dateline (科学导报讯, 本刊讯 …). Otherwise it is an in-body section head and stays in the body.
+  starts a new article. Without an ending before it, one scored decision (``boundary.py``: markdown
+  headline, zone line, author line, dateline, blank run, news lead, a lead retelling the headline,
+  how the line before ends, headline length, a repeat of the current headline) says whether it
+  starts a new article; otherwise it is an in-body section head and stays in the body.
+* Photo captions (图为…, …本报记者 甲 摄) stay in the body, are listed in ``captions``, never end
+  or start an article, and are not read for the lead's reporters; photographers are not authors.
 * A (上接X版) marker starts a continuation fragment; a fragment has no headline of its own (its
   headline is on the other page), so heads inside it are section heads.
 * Up to three lines of untitled text after an ending, followed by a header block, are that
@@ -20,7 +22,8 @@ The page is read as a sequence of non-blank lines, each with a kind from ``_layo
   not: it is kept as an untitled article (a continuation whose marker the OCR lost).
 * Lines without any Chinese character (page numbers, dates, rules) between articles are skipped.
 * OCR sometimes reads a run of paragraphs twice; when a run of lines (anchored on a line of at
-  least 30 characters) occurs twice, the earlier copy is dropped and the later one kept.
+  least 30 characters) occurs twice, the earlier copy is dropped and the later one kept (a single
+  headline-shaped line repeated is a headline quoted in its body: both stay).
 
 In a header block the headline is the markdown line (if any), else the last headline-like line;
 headline-like lines above it are kickers; zone lines give ``zone_header``; dash lines under the
