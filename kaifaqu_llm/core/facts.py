@@ -90,10 +90,15 @@ class FactKind:
     attributed: bool = True
     check: Callable[[dict], str | None] | None = None
     absorb: Callable[[dict, dict], None] | None = None
+    eval_identity: tuple[Pick, ...] | None = None
 
     def key(self, fact: dict) -> tuple:
         """Return the identity of a fact (a dict): its ``identity`` fields, folded."""
         return tuple(fold(_pick(fact, f)) for f in self.identity)
+
+    def eval_key(self, fact: dict) -> tuple:
+        """Return what makes two facts on one page one for scoring: ``eval_identity`` (default ``identity``), folded."""
+        return tuple(fold(_pick(fact, f)) for f in self.eval_identity or self.identity)
 
     def describe(self, fact: dict) -> str:
         """Return the one-line label of a fact: its ``label_fields`` that are set, space-separated."""
@@ -206,7 +211,7 @@ register(FactKind(
 register(FactKind(
     "indicators", Indicator, "数量指标", identity=("name", "value", "unit", "period"), label="指标",
     colour="#ffc46b", label_fields=("subject", "name", ("value_text", "value"), "unit", "period", "change"),
-    check=_value_written,
+    check=_value_written, eval_identity=("name", "value", "unit", "evidence"),
     eval_rows=(
         EvalRow("indicators", "ind", matching.indicators_match, ("value", "unit"), matching.with_indicator_key),
         EvalRow("indicators_named", "ind+nm", matching.named_indicators_match, ("value", "unit", "name"),
@@ -229,5 +234,5 @@ register(FactKind(
 ))
 register(FactKind(
     "events", Event, "有日期的事件", identity=("date", "what"), label="事件", colour="#fff07a",
-    label_fields=("date", "what"), eval_rows=(EvalRow("events", "events", matching.events_match, ("date", "what")),),
+    label_fields=("date", "what"), eval_identity=("date", "what", "evidence"), eval_rows=(EvalRow("events", "events", matching.events_match, ("date", "what")),),
 ))
