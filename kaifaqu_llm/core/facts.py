@@ -76,7 +76,21 @@ class EvalRow:
 
 @dataclass(frozen=True)
 class FactKind:
-    """One fact category and everything about it that varies by category (see the module docstring)."""
+    """One fact category and everything about it that varies by category.
+
+    ``name`` is the key of its list in a profile, a record, a zone, a gold article
+    and its export table; ``model`` the Pydantic model of one fact; ``description``
+    what the LLM is asked for. ``identity`` are the fields that make two facts one
+    (chunk merge, zone registry); ``eval_identity`` overrides them when pooling a
+    page's facts for scoring. ``label`` / ``colour`` / ``label_fields`` are how the
+    review page shows a fact (the label fields also name a cross-check miss).
+    ``eval_rows`` are its rows in ``kaifaqu eval``. ``rules`` says the rules backend
+    produces it (the hybrid cross-check compares it); ``attributed`` that the zone
+    registry attributes its facts to zones (False only for the zones themselves).
+    ``check`` returns why a fact whose evidence was found is still not grounded (an
+    indicator's number missing from its evidence); ``absorb`` folds a duplicate into
+    the kept fact when chunks are merged.
+    """
 
     name: str
     model: type[Fact]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model, model_serializer, model_validator
 
 from .fact_types import Fact
 from .facts import fact_kinds
@@ -120,9 +120,7 @@ class _RecordBase(_Sparse):
 
 
 @functools.cache
-def _grounded_list_adapter(model: type[Fact]):  # noqa: ANN202
-    from pydantic import TypeAdapter
-
+def _grounded_list_adapter(model: type[Fact]) -> TypeAdapter:
     return TypeAdapter(list[grounded_model(model)])
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from .fact_types import ZONE_TYPES, Event, Fact, Indicator, Industry, Organization, Person, Project, Zone, ZoneType
 from .facts import fact_kinds, fact_names
+from .record import ProfileRecord
 
 __all__ = [
     "ZONE_TYPES",
@@ -103,8 +104,6 @@ def export_json_schemas() -> dict[str, dict]:
     :class:`~kaifaqu_llm.core.record.ProfileRecord` (serialisation mode: computed
     fields included, grounding on every fact, the record envelope).
     """
-    from .record import ProfileRecord
-
     asked = ArticleProfile.model_json_schema(mode="validation")
     record = ProfileRecord.model_json_schema(mode="serialization")
     return {"article_profile.json": asked, "profile_record.json": record}

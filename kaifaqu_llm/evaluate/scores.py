@@ -23,7 +23,6 @@ from ..core.document import Article
 from ..core.errors import InputError, input_error
 from ..core.facts import EvalRow, FactKind, eval_rows, fact_kinds
 from ..core.matching import bigram_overlap, fields_agree, names_agree
-from ..outputs.files import read_profiles
 from .gold import GoldPage
 
 __all__ = [
