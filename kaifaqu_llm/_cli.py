@@ -246,6 +246,7 @@ def _add_zones(sub: argparse._SubParsersAction) -> None:
 def _cmd_zones(args: argparse.Namespace) -> int:
     import json
 
+    from .core.facts import zone_fact_kinds
     from .zones.registry import read_registry
 
     registry = read_registry(args.out)
@@ -258,15 +259,15 @@ def _cmd_zones(args: argparse.Namespace) -> int:
 
     linked = any(z.get("catalog_code") for z in registry)
     table = Table(box=None, pad_edge=False)
-    columns = ["zone", "type", "city", "articles", "indicators", "projects", "organizations", "people", "events"]
-    for column in columns[:3] + (["catalog"] if linked else []):
+    counted = [kind.name for kind in zone_fact_kinds()]
+    for column in ["zone", "type", "city"] + (["catalog"] if linked else []):
         table.add_column(column)
-    for column in columns[3:]:
+    for column in ["articles", *counted]:
         table.add_column(column, justify="right")
     for zone in registry:
         row = [zone.get("canonical") or "(unassigned)", zone.get("type") or "", zone.get("city") or ""]
         row += [zone.get("catalog_code") or ""] if linked else []
-        row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in columns[4:]]
+        row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in counted]
         table.add_row(*row)
     Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False).print(table)
     return EXIT_OK
