@@ -108,7 +108,11 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--endpoint", help="endpoint kind when the URL does not tell: openai, deepseek, qwen, vllm, "
                                       "llamacpp, llamacpppython, lmstudio, ollama, local, generic")
     p.add_argument("--concurrency", type=int, default=8, help="articles in flight (default 8)")
-    p.add_argument("--timeout", type=float, help="seconds per request")
+    p.add_argument("--timeout", type=float, help="seconds per request (env KAIFAQU_TIMEOUT; default: from the "
+                                                  "endpoint, long for local servers)")
+    p.add_argument("--max-tokens", type=int, help="cap on the answer's tokens; a cut-off answer is an error for its "
+                                                  "article (env KAIFAQU_MAX_TOKENS; default: from the endpoint)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
@@ -173,7 +177,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     from .extract.llm.config import ModelConfig
     from .run.pipeline import ExtractOptions, extract
 
-    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask,
+    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
+                                   "temperature": args.temperature,
                                    "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]

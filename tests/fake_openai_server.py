@@ -46,6 +46,8 @@ __all__ = [
     "drop",
     "empty_choices",
     "no_tool_call",
+    "mode_rejected",
+    "rejecting",
     "INVENTED_QUOTE",
 ]
 
@@ -146,6 +148,21 @@ def empty_choices() -> Reply:
 def no_tool_call() -> Reply:
     """A 200 answer with plain text and no tool call (what a model ignoring ``tool_choice`` sends)."""
     return Reply("no_tool_call")
+
+
+def mode_rejected() -> Reply:
+    """What llama-cpp-python's server answers a ``json_schema`` response_format: HTTP 500, not a transient error."""
+    message = "response_format.type: Input should be 'text' or 'json_object'"
+    return status_reply(500, body={"error": {"message": message, "type": "internal_server_error", "code": 500}})
+
+
+def rejecting(*shapes: str) -> Callable[[RecordedRequest], Reply | None]:
+    """A ``script`` answering :func:`mode_rejected` to every request in one of ``shapes`` (``json_schema``, ``tools``...)."""
+
+    def script(request: RecordedRequest) -> Reply | None:
+        return mode_rejected() if request.mode in shapes else None
+
+    return script
 
 
 @dataclass
