@@ -166,8 +166,9 @@ def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progre
     _print_err(
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
         f"{result.shards - result.shards_skipped} of {result.shards} shard(s) run ({result.articles_run} "
-        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} completion "
-        f"{usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}"
+        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} (cached "
+        f"{usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
+        f"retries {usage.retries}"
     )
     _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
     return EXIT_OK if result.ok else EXIT_FAILED
@@ -206,7 +207,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     _print_err(
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
         f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
-        f"completion {usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}, "
+        f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
+        f"retries {usage.retries}, "
         f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
     )
     if result.written:

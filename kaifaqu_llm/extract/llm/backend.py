@@ -40,6 +40,7 @@ from .capabilities import instructor_mode
 from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
 from .negotiation import ModeNegotiator, is_mode_rejection
+from .request_schema import compact_schema
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
@@ -74,19 +75,21 @@ class _LazyModule:
 
 openai: Any = _LazyModule("openai")
 
-_SCHEMA_DIGEST = hashlib.sha256(canonical_json(ArticleProfile.model_json_schema()).encode()).hexdigest()[:16]
+_SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
 
 
 @functools.cache
 def _response_model() -> type[ArticleProfile]:
-    """Return ArticleProfile wrapped for instructor once, its JSON schema generated once.
+    """Return ArticleProfile wrapped for instructor once, its request schema the compact one.
 
     Given a plain model, instructor wraps it in a new class and regenerates its JSON schema on every
     request: ~3 ms of CPU each, more than all our own per-article work (benchmarks/results.md, section 2).
-    A model that is already wrapped is used as is; the requests it yields are the same, byte for byte.
+    A model that is already wrapped is used as is. Every mode builds its request from
+    ``model_json_schema()``, so answering it with :func:`compact_schema` (no titles, descriptions or
+    defaults: the field guide is in the system prompt) sends the compact schema in every mode.
     """
     model = instructor.openai_schema(ArticleProfile)
-    schema = model.model_json_schema()
+    schema = compact_schema(ArticleProfile)
     generate = model.model_json_schema
 
     def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
@@ -141,6 +144,10 @@ def _add_tokens(usage: Usage, completion_usage: Any) -> None:
         return
     usage.prompt_tokens += int(getattr(completion_usage, "prompt_tokens", 0) or 0)
     usage.completion_tokens += int(getattr(completion_usage, "completion_tokens", 0) or 0)
+    # OpenAI reports prompt-cache hits in prompt_tokens_details.cached_tokens, DeepSeek as prompt_cache_hit_tokens.
+    details = getattr(completion_usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or getattr(completion_usage, "prompt_cache_hit_tokens", None)
+    usage.cached_prompt_tokens += int(cached or 0)
 
 
 class LLMBackend:
