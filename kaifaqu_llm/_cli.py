@@ -108,7 +108,11 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--endpoint", help="endpoint kind when the URL does not tell: openai, deepseek, qwen, vllm, "
                                       "llamacpp, llamacpppython, lmstudio, ollama, local, generic")
     p.add_argument("--concurrency", type=int, default=8, help="articles in flight (default 8)")
-    p.add_argument("--timeout", type=float, help="seconds per request")
+    p.add_argument("--timeout", type=float, help="seconds per request (env KAIFAQU_TIMEOUT; default: from the "
+                                                  "endpoint, long for local servers)")
+    p.add_argument("--max-tokens", type=int, help="cap on the answer's tokens; a cut-off answer is an error for its "
+                                                  "article (env KAIFAQU_MAX_TOKENS; default: from the endpoint)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
@@ -162,8 +166,9 @@ def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progre
     _print_err(
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
         f"{result.shards - result.shards_skipped} of {result.shards} shard(s) run ({result.articles_run} "
-        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} completion "
-        f"{usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}"
+        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} (cached "
+        f"{usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
+        f"retries {usage.retries}"
     )
     _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
     return EXIT_OK if result.ok else EXIT_FAILED
@@ -173,7 +178,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     from .extract.llm.config import ModelConfig
     from .run.pipeline import ExtractOptions, extract
 
-    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask,
+    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
+                                   "temperature": args.temperature,
                                    "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
@@ -201,7 +207,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     _print_err(
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
         f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
-        f"completion {usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}, "
+        f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
+        f"retries {usage.retries}, "
         f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
     )
     if result.written:

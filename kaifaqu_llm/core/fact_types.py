@@ -40,9 +40,7 @@ ZoneType = Literal[
     "其他",
 ]
 
-_EVIDENCE_DESCRIPTION = (
-    "原文逐字引用：能证明该事实的最短原文片段，必须与文章原文一字不差（可省略空白）"
-)
+_EVIDENCE_DESCRIPTION = "原文逐字引用：能证明该事实的最短原文片段，与原文一字不差（可省略空白）"
 
 
 class Fact(BaseModel):
@@ -69,13 +67,13 @@ def _blank_to_none(value: Any) -> Any:
 class Zone(Fact):
     """A development zone the article is about (``primary``) or names in passing."""
 
-    mention: str = Field(description="文中写法，如 晋城经开区")
-    canonical: str | None = Field(default=None, description="完整规范名称，如 晋城经济技术开发区；文中无法确定则为 null")
-    type: ZoneType = Field(default="其他", description="开发区类型")
-    level: str | None = Field(default=None, description="级别（国家级/省级），文中明确写出时填写")
-    province: str | None = Field(default=None, description="所在省份，文中明确时填写")
-    city: str | None = Field(default=None, description="所在城市（不带“市”），文中明确时填写")
-    primary: bool = Field(default=False, description="文章主要报道的开发区为 true，顺带提及为 false")
+    mention: str = Field(description="文中写法")
+    canonical: str | None = Field(default=None, description="全称，仅据本文")
+    type: ZoneType = "其他"
+    level: str | None = Field(default=None, description="国家级/省级")
+    province: str | None = None
+    city: str | None = Field(default=None, description="不带“市”")
+    primary: bool = Field(default=False, description="主要报道对象")
 
     _clean = field_validator("canonical", "level", "province", "city", mode="before")(
         classmethod(lambda cls, v: _blank_to_none(v))
@@ -90,20 +88,20 @@ class Zone(Fact):
 class Industry(Fact):
     """A leading or key industry of the zone."""
 
-    name: str = Field(description="产业名称，如 光机电、现代医药")
+    name: str
 
 
 class Indicator(Fact):
     """A quantitative fact: a number with its unit, what it measures, when, and its change."""
 
-    subject: str | None = Field(default=None, description="指标主体（开发区、企业或项目名）")
-    name: str = Field(description="指标名称，说明测量的是什么，如 规模以上工业增加值")
-    value: float = Field(description="数值，按原文单位，如 114.0（“两”写作 2）")
-    unit: str = Field(description="原文紧跟数字的单位，如 亿元、%、家、余家、万平方米")
-    period: str | None = Field(default=None, description="时期，如 2024年上半年、1-9月份")
-    change: str | None = Field(default=None, description="变化，如 同比增长5.0%")
-    value_text: str | None = Field(default=None, description="原文中数字的写法，如 114.0、两、20余")
-    approx: str | None = Field(default=None, description="约数修饰词：余、多、近、约、以上、左右")
+    subject: str | None = Field(default=None, description="主体")
+    name: str = Field(description="指标名")
+    value: float
+    unit: str
+    period: str | None = Field(default=None, description="时期")
+    change: str | None = Field(default=None, description="如 同比增长5%")
+    value_text: str | None = Field(default=None, description="数字原写法")
+    approx: str | None = None
 
     _clean = field_validator("subject", "period", "change", "value_text", "approx", mode="before")(
         classmethod(lambda cls, v: _blank_to_none(v))
@@ -143,12 +141,12 @@ class Indicator(Fact):
 class Project(Fact):
     """A named or clearly identifiable investment / construction project."""
 
-    name: str = Field(description="项目名称，如 火山云太行算力中心项目")
-    company: str | None = Field(default=None, description="建设或投资企业")
-    investment: str | None = Field(default=None, description="投资额，原文写法，如 13.95亿元")
-    status: str | None = Field(default=None, description="状态：签约、开工、在建、试生产、投产、竣工、达产等")
-    capacity: str | None = Field(default=None, description="产能，原文写法，如 年产56GW")
-    figures: list[str] = Field(default_factory=list, description="项目的其他数字（占地、产值、就业等），原文写法")
+    name: str
+    company: str | None = Field(default=None, description="建设/投资企业")
+    investment: str | None = Field(default=None, description="投资额")
+    status: str | None = Field(default=None, description="签约/开工/投产等")
+    capacity: str | None = Field(default=None, description="产能")
+    figures: list[str] = Field(default_factory=list, description="其他数字")
 
     _clean = field_validator("company", "investment", "status", "capacity", mode="before")(
         classmethod(lambda cls, v: _blank_to_none(v))
@@ -171,8 +169,8 @@ class Project(Fact):
 class Organization(Fact):
     """A company, bank, university or institute named in the article."""
 
-    name: str = Field(description="机构名称，按原文写法（简称也按原文）")
-    kind: str | None = Field(default=None, description="类别：企业、银行、高校、科研机构、其他")
+    name: str = Field(description="名称（简称照录）")
+    kind: str | None = Field(default=None, description="企业/银行/高校/科研机构/其他")
 
     _clean = field_validator("kind", mode="before")(classmethod(lambda cls, v: _blank_to_none(v)))
 
@@ -180,8 +178,8 @@ class Organization(Fact):
 class Person(Fact):
     """A named person with the role the article gives (not bylines)."""
 
-    name: str = Field(description="姓名")
-    title: str | None = Field(default=None, description="职务，如 盐湖高新区招商投资局局长")
+    name: str
+    title: str | None = Field(default=None, description="职务")
 
     _clean = field_validator("title", mode="before")(classmethod(lambda cls, v: _blank_to_none(v)))
 
@@ -189,5 +187,5 @@ class Person(Fact):
 class Event(Fact):
     """A dated happening."""
 
-    date: str = Field(description="日期，原文写法，如 5月28日、10月28日下午")
-    what: str = Field(description="发生了什么")
+    date: str = Field(description="日期")
+    what: str

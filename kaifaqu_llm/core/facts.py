@@ -214,7 +214,7 @@ def _primary_if_any(kept: dict, duplicate: dict) -> None:
 
 
 register(FactKind(
-    "zones", Zone, "文章涉及的开发区", identity=(("canonical", "mention"),), label="开发区", colour="#9cc3ff",
+    "zones", Zone, "涉及的开发区", identity=(("canonical", "mention"),), label="开发区", colour="#9cc3ff",
     label_fields=("mention", "canonical"), attributed=False, absorb=_primary_if_any,
     eval_rows=(EvalRow("zones", "zones", matching.zones_match, ("mention",)),),
 ))
@@ -223,7 +223,7 @@ register(FactKind(
     label_fields=("name",), eval_rows=(EvalRow("industries", "indus", matching.names_match, ("name",)),),
 ))
 register(FactKind(
-    "indicators", Indicator, "数量指标", identity=("name", "value", "unit", "period"), label="指标",
+    "indicators", Indicator, "数量指标（含增速、排名；不收尺寸、日期、电话）", identity=("name", "value", "unit", "period"), label="指标",
     colour="#ffc46b", label_fields=("subject", "name", ("value_text", "value"), "unit", "period", "change"),
     check=_value_written, eval_identity=("name", "value", "unit", "evidence"),
     eval_rows=(
@@ -233,17 +233,17 @@ register(FactKind(
     ),
 ))
 register(FactKind(
-    "projects", Project, "投资/建设项目", identity=("name",), label="项目", colour="#d3b3ff",
+    "projects", Project, "投资/建设项目，其数字记在项目里", identity=("name",), label="项目", colour="#d3b3ff",
     label_fields=("name", "company", "investment", "status", "capacity"),
     eval_rows=(EvalRow("projects", "proj", matching.names_match, ("name",)),),
 ))
 register(FactKind(
-    "organizations", Organization, "企业、银行、高校、科研院所", identity=("name",), label="机构",
+    "organizations", Organization, "机构（不含政府机构）", identity=("name",), label="机构",
     colour="#a9e69a", label_fields=("name", "kind"),
     eval_rows=(EvalRow("organizations", "org", matching.names_match, ("name",)),),
 ))
 register(FactKind(
-    "people", Person, "有职务的人物（不含作者署名）", identity=("name",), label="人物", colour="#ffb3cf",
+    "people", Person, "有职务的人（不含记者署名）", identity=("name",), label="人物", colour="#ffb3cf",
     label_fields=("name", "title"), eval_rows=(EvalRow("people", "people", matching.same_name, ("name",)),),
 ))
 register(FactKind(

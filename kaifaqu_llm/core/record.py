@@ -76,13 +76,16 @@ class RecordUsage(_Sparse):
     """Tokens and requests the article cost (all zero for the rules backend)."""
 
     model_config = ConfigDict(extra="allow")
-    OMITTED_UNLESS_SET = frozenset({"prompt_tokens", "completion_tokens", "requests", "retries", "cache_hit"})
+    OMITTED_UNLESS_SET = frozenset({"prompt_tokens", "completion_tokens", "requests", "retries", "cache_hit",
+                                    "cached_prompt_tokens"})
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
     retries: int = 0
     cache_hit: bool = False
+    cached_prompt_tokens: int = Field(default=0, description="the part of prompt_tokens the provider served "
+                                                             "from its prompt cache; absent for the rules")
 
 
 class _RecordBase(_Sparse):
