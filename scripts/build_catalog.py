@@ -45,7 +45,7 @@ if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
 
 from kaifaqu_llm.core.errors import CatalogError  # noqa: E402
-from kaifaqu_llm.zones.catalog import CatalogEntry, entry_from_row, write_catalog  # noqa: E402
+from kaifaqu_llm.zones.catalog import LEVELS, CatalogEntry, entry_from_row, write_catalog  # noqa: E402
 from kaifaqu_llm.zones.names import LINKER, OTHER, parse_name  # noqa: E402
 
 DEFAULT_SOURCE = REPO.parent / "shared" / "catalog" / "china_development_zones_2018.csv"
@@ -98,7 +98,8 @@ def convert(source: Path) -> tuple[list[CatalogEntry], list[str], int]:
                             f"kept without a code")
         ours = {
             "code": "" if code in seen else code, "official_name": name, "province": _cell(row, "省份"),
-            "prefecture": "", "county": "", "level": "", "approving_body": _cell(row, "批准级别"),
+            "prefecture": "", "county": "", "level": LEVELS.get(code[:1], "") if code in seen else "",
+            "approving_body": _cell(row, "批准级别"),
             "type": our_type(name, notice_type), "approval_date": date, "area_ha": _cell(row, "核准面积_公顷"),
             "industries": _cell(row, "主导产业"), "notice_type": notice_type,
         }
