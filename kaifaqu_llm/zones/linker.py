@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .catalog import Catalog, CatalogEntry, city_of
-from .names import JINGKAI, LINKER, OTHER, ZoneName, parse_name, short_province, suffixes_for
+from .names import ALIASES, JINGKAI, LINKER, OTHER, ZoneName, clean_name, parse_name, short_province, suffixes_for
 from .places import division_names, locate
 
 __all__ = ["ParsedZone", "ZoneLink", "parse_zone_name", "link_zone", "annotate_zones", "zone_place",
@@ -168,20 +168,54 @@ class _Indexed(NamedTuple):
 
 
 class _Index:
+    """A catalog's entries, found by the place, stem, city or name key of a mention.
+
+    Parsing all 2,543 names up front would be most of the catalog's load time, so the
+    index only maps every two-character piece of a name (and of its catalog city) to
+    the entries holding it; a lookup parses the entries of its key's first piece once
+    and keeps those whose parsed key equals it. Every key is a name's place, stem,
+    county-less place, city or official name, all of which begin with a piece of the
+    name (or of its city), so this finds what parsing everything would.
+    """
+
     def __init__(self, catalog: Catalog) -> None:
         self.places = _Places(catalog.entries)
-        self.by_place: dict[str, list[_Indexed]] = {}
-        self.by_city: dict[str, list[_Indexed]] = {}
-        self.by_name: dict[str, list[_Indexed]] = {}
-        for entry in catalog.entries:
+        self.entries = catalog.entries
+        self.by_piece: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            text = clean_name(entry.official_name) + "|" + (city_of(entry.prefecture) or "")
+            text += "".join("|" + full for short, full in ALIASES.items() if short in text)  # 综改区's 山西
+            for piece in {text[j:j + 2] for j in range(len(text) - 1)}:
+                self.by_piece.setdefault(piece, []).append(i)
+        self._items: dict[int, tuple[_Indexed, str]] = {}
+
+    def _item(self, i: int) -> tuple[_Indexed, str]:
+        found = self._items.get(i)
+        if found is None:
+            entry = self.entries[i]
             name = parse_name(entry.official_name, LINKER)
             parsed = _parsed(name, self.places)
-            item = _Indexed(entry, parsed, entry.city or parsed.prefecture, self.places.local(parsed.place))
-            for key in {parsed.place, parsed.stem, item.local} - {None, ""}:
-                self.by_place.setdefault(key, []).append(item)
-            if item.city:
-                self.by_city.setdefault(item.city, []).append(item)
-            self.by_name.setdefault(_key_of(name), []).append(item)
+            city = (city_of(entry.prefecture) if entry.prefecture else None) or parsed.prefecture
+            found = self._items[i] = (_Indexed(entry, parsed, city, self.places.local(parsed.place)), _key_of(name))
+        return found
+
+    def _near(self, key: str | None) -> list[tuple[_Indexed, str]]:
+        if not key:
+            return []
+        ids = self.by_piece.get(key[:2], ()) if len(key) >= 2 else range(len(self.entries))
+        return [self._item(i) for i in ids]
+
+    def by_place(self, key: str | None) -> list[_Indexed]:
+        """Return the entries whose place, stem or county-less place is ``key``."""
+        return [item for item, _ in self._near(key) if key in (item.parsed.place, item.parsed.stem, item.local)]
+
+    def by_city(self, key: str | None) -> list[_Indexed]:
+        """Return the entries in the city ``key``."""
+        return [item for item, _ in self._near(key) if item.city == key]
+
+    def by_name(self, key: str) -> list[_Indexed]:
+        """Return the entries whose official name, cut like a mention's, is ``key``."""
+        return [item for item, name_key in self._near(key) if name_key == key]
 
 
 _INDEXES: weakref.WeakKeyDictionary[Catalog, _Index] = weakref.WeakKeyDictionary()
@@ -315,12 +349,12 @@ def link_zone(
 
     exact: set[str] = set()  # entries a name matches in full: its official name says the type the mention writes
     for name, parts in zip(names, parsed):
-        for item in index.by_name.get(_key_of(parse_name(name, LINKER)), ()):
+        for item in index.by_name(_key_of(parse_name(name, LINKER))):
             offer(item, 1.0 if not parts.province or parts.province == item.entry.province else 0.5)
             exact.add(item.entry.code)
         local = index.places.local(parts.place)
-        pool = index.by_place.get(parts.place or "", []) + index.by_place.get(parts.stem, [])
-        pool += index.by_place.get(local or "", []) + index.by_city.get(parts.place or "", [])
+        pool = index.by_place(parts.place) + index.by_place(parts.stem)
+        pool += index.by_place(local) + index.by_city(parts.place)
         for item in pool:
             offer(item, *_score(parts, local, item, zone_type, city, level))
     first = next((p for p in parsed if p.place), parsed[0] if parsed else None)

@@ -27,7 +27,7 @@ from typing import NamedTuple
 __all__ = [
     "ZoneSuffix", "SUFFIXES", "RULES", "REGISTRY", "LINKER", "JINGKAI", "OTHER",
     "suffixes_for", "split_suffix", "suffix_pattern",
-    "PROVINCES", "short_province", "province_prefix", "fold_name", "ZoneName", "parse_name", "ALIASES",
+    "PROVINCES", "short_province", "province_prefix", "fold_name", "ZoneName", "parse_name", "clean_name", "ALIASES",
 ]
 
 RULES, REGISTRY, LINKER = "rules", "registry", "linker"
@@ -177,7 +177,11 @@ _SHORT = {short_province(p): p for p in PROVINCES}
 _FORMS = {p: p for p in PROVINCES} | _SHORT
 # 广西自治区, 宁夏自治区: a short name with any tail, as names are written loosely (but not 特别行政区)
 _ANY_TAIL = {short + tail: full for short, full in _SHORT.items() for tail in ("", *_TAILS)}
-_LONGEST = max(map(len, _ANY_TAIL))
+# every form by its first two characters (all province names have two or more), longest first
+_BY_HEAD = {
+    any_tail: {head: sorted((f for f in forms if f[:2] == head), key=len, reverse=True) for head in {f[:2] for f in forms}}
+    for any_tail, forms in ((False, _FORMS), (True, _ANY_TAIL))
+}
 
 
 def province_prefix(text: str, *, min_rest: int = 1, any_tail: bool = False) -> tuple[str, str] | None:
@@ -188,10 +192,9 @@ def province_prefix(text: str, *, min_rest: int = 1, any_tail: bool = False) -> 
     (广西自治区, but not 香港特别行政区). It leaves ``min_rest`` or more characters.
     """
     forms = _ANY_TAIL if any_tail else _FORMS
-    for k in range(min(len(text) - min_rest, _LONGEST), 0, -1):
-        full = forms.get(text[:k])
-        if full is not None:
-            return text[:k], full
+    for form in _BY_HEAD[any_tail].get(text[:2], ()):
+        if len(text) - len(form) >= min_rest and text.startswith(form):
+            return form, forms[form]
     return None
 
 
@@ -206,8 +209,8 @@ def fold_name(text: str) -> str:
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
-_LEVEL = re.compile(r"^(国家级|省级|市级)")
-_LEVEL_BEFORE_SUFFIX = re.compile(r"国家级?$")
+_LEVELS = ("国家级", "省级", "市级")
+_NATIONAL = ("国家", "国家级")
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 # well-known short names that stand for one zone (综改区 → 山西转型综合改革示范区)
 ALIASES = {s.text: s.alias for s in SUFFIXES if s.alias}
@@ -252,6 +255,14 @@ def _province_of(body: str) -> tuple[str, str] | None:
     return found
 
 
+def clean_name(name: str) -> str:
+    """Return the name :func:`parse_name` cuts: folded (:func:`fold_name`), bracketed notes dropped."""
+    text = fold_name(name)
+    if "(" in text:  # full-width brackets are folded to these
+        text = _BRACKETS.sub("", text) or text
+    return text
+
+
 def parse_name(name: str, reader: str) -> ZoneName:
     """Return the :class:`ZoneName` of a zone name as ``reader`` sees its suffixes.
 
@@ -259,13 +270,13 @@ def parse_name(name: str, reader: str) -> ZoneName:
     level word is read off, an alias (综改区) is replaced by the zone it stands for,
     and the longest suffix ``reader`` sees is split off before the province prefix.
     """
-    text = _BRACKETS.sub("", fold_name(name)) or fold_name(name)
-    level_match = _LEVEL.match(text)
-    level = level_match.group(1) if level_match else None
-    text = text[level_match.end():] if level_match else text
+    text = clean_name(name)
+    level = next((word for word in _LEVELS if text.startswith(word)), None)
+    if level:
+        text = text[len(level):]
     body, suffix = split_suffix(text, reader)
-    if suffix is not None and (national := _LEVEL_BEFORE_SUFFIX.search(body)) and national.start() >= 2:
-        body, level = body[: national.start()], level or "国家级"  # 贵阳国家高新区: a national zone's 国家
+    if suffix is not None and body.endswith(_NATIONAL) and body.rindex("国家") >= 2:
+        body, level = body[: body.rindex("国家")], level or "国家级"  # 贵阳国家高新区: a national zone's 国家
     found = _province_of(body)
     if suffix is not None and suffix.alias and body == (found[0] if found else ""):
         body, suffix = split_suffix(suffix.alias, reader)
