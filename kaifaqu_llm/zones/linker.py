@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from .catalog import Catalog, CatalogEntry, city_of
 from .names import ALIASES, JINGKAI, LINKER, OTHER, ZoneName, clean_name, parse_name, short_province, suffixes_for
-from .places import division_names, locate
+from .places import division_names, zone_place
 
 __all__ = ["ParsedZone", "ZoneLink", "parse_zone_name", "link_zone", "annotate_zones", "zone_place",
            "MIN_SCORE", "MARGIN"]
@@ -141,21 +141,6 @@ def _split_prefecture(stem: str, places: _Places | None) -> tuple[str | None, st
     if generic:
         return generic.group(1), generic.group(2)
     return None, stem
-
-
-def zone_place(name: str, province: str | None = None) -> tuple[str | None, str | None]:
-    """Return ``(province, city)`` a zone name's place implies (运城经济技术开发区 → 山西省, 运城), Nones if none.
-
-    The province is the one the name writes, else the place's (长子 → 山西省); the
-    city comes from the gazetteer (zones.places.locate); ``province`` (the catalog's)
-    decides between places of the same name.
-    """
-    parsed = parse_name(name, LINKER)
-    province = parsed.province or province
-    place = locate(parsed.stem, province)
-    if place is None:
-        return province, None
-    return province or place.province, place.city
 
 
 # --- the index of a catalog ---------------------------------------------------

