@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -140,11 +141,14 @@ class Catalog:
         self._entries: tuple[CatalogEntry, ...] = tuple(entries)
         self._sources: tuple[CatalogSource, ...] = tuple(sources)
         self._codes: dict[str, CatalogEntry] | None = None
+        self._lock = threading.Lock()
 
     def _load(self) -> None:
         if self._loader is not None:
-            loader, self._loader = self._loader, None
-            self._entries, self._sources = loader()
+            with self._lock:  # threads of one run share the catalog: read it once, and never half
+                if self._loader is not None:
+                    self._entries, self._sources = self._loader()
+                    self._loader = None
 
     @property
     def entries(self) -> tuple[CatalogEntry, ...]:
