@@ -1,14 +1,18 @@
 """Linking a zone mention (晋城经开区, 武宿综保区…) to its official catalog entry.
 
 A zone name is [level] [province] [prefecture] place + type suffix. Both the
-mention and every catalog name are cut that way by the same rules: the level
-(国家级/省级) and province prefixes (山西省 / 山西) are dropped, a prefecture
-prefix (运城 / 运城市) is split off using the prefectures the catalog itself
-lists, and the suffix is expanded (经开区 → 经济技术开发区 or 经济开发区, 高新区 →
-高新技术产业开发区, 综保区 → 综合保税区, 综改区 → 山西转型综合改革示范区).
-Entries are then matched on place + type and scored; a clear best entry is a
-link, near-equal ones are returned as candidates, and a zone the catalog does
-not list (approved after 2018) stays unlinked with its parsed place and type.
+mention and every catalog name are cut that way by the same rules
+(zones.names.parse_name, then here): the level (国家级/省级) and province
+prefixes (山西省 / 山西) are dropped, a prefecture prefix (运城 / 运城市) is split
+off using the gazetteer's prefectures (zones.places), and the suffix is expanded
+(经开区 → 经济技术开发区 or 经济开发区, 高新区 → 高新技术产业开发区, 综保区 →
+综合保税区, 综改区 → 山西转型综合改革示范区). Entries are then matched on place +
+type and scored; a clear best entry is a link. Near-equal entries, and an entry
+matched only in part (same place but another type, as after a renaming; the
+place without its county's name; a loose 产业园), are returned as candidates with
+a reason; a zone the catalog does not list (approved after 2018) stays unlinked
+with its parsed place and type. Every zone also gets the province and city its
+place implies (zones.places.zone_place).
 """
 
 from __future__ import annotations
