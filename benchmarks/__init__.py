@@ -20,4 +20,5 @@ BENCHMARKS = {
     "warm_cache": "benchmarks.warm_cache",
     "tokens": "benchmarks.tokens",
     "speed": "benchmarks.speed",
+    "catalog": "benchmarks.catalog",
 }
