@@ -5,7 +5,7 @@ words: 晋城经开区 on one page, 晋城经济技术开发区 on the next. :fu
 reduces a name (cut by the shared parser, zones.names.parse_name) to a *place stem* and a *zone type*, so that both become
 (晋城, 经济技术开发区). Mentions are then grouped with a union-find: an article's
 ``mention`` and ``canonical`` are one zone, equal keys are one zone, equal
-``catalog_code`` (issue #8 linking) is one zone.
+``catalog_code`` is one zone.
 
 Facts of an article are attributed to its primary zone(s) — to its first zone
 when none is primary — and facts with the same key (e.g. an indicator's name,

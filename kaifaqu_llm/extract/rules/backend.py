@@ -1,6 +1,6 @@
 """The rules backend: a deterministic extractor that needs no model.
 
-It fills the same :class:`~kaifaqu_llm._schema.ArticleProfile` a model fills,
+It fills the same :class:`~kaifaqu_llm.core.schema.ArticleProfile` a model fills,
 from the article text alone, with grammar-driven rules (zone suffixes, number +
 unit grammar, organization suffixes, role words before personal names, …).
 Every fact's ``evidence`` is a verbatim slice of ``article.text`` — except a
