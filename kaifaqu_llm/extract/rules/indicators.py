@@ -14,15 +14,16 @@ import re
 from dataclasses import dataclass
 
 from ...core.numbers import parse_number
+from .registry import lexicon, rule
 from .text import CJK, Sentences, clause_end, clause_start, trim_leading
 from ...core.schema import Indicator
 
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
 
-_COUNT_UNITS = ("个百分点", "家", "个", "项", "座", "处", "套", "台", "条", "场", "所", "栋", "户", "批", "件",
-                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍", "宗", "笔")
-_MEASURE_UNITS = ("元", "美元", "平方米", "平方公里", "平方千米", "平米", "亩", "公顷", "吨", "千瓦时", "千瓦",
-                  "兆瓦", "立方米", "方", "公里", "GW", "MW", "kW", "KW", "%", "％")
+_NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE = (rule(f"indicators.{n}") for n in (
+    "number-unit", "change", "project-figures", "rank", "rank-pair", "share"))
+_COUNT_UNITS = lexicon("units_count")
+_MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
 _CN_NUM = "〇零一二两三四五六七八九十百千"
 
@@ -52,11 +53,8 @@ _BROAD_PURPOSE = re.compile(f"(?:用于|加强|推进|完善|实施|改善)([{CJ
 _QUOTED_BEFORE = re.compile(f"[“\"]([{CJK}A-Za-z0-9]{{2,12}})[”\"]$")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
-_LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
-               "共有", "共", "现有", "拥有", "实现", "完成", "建成", "新增", "引进", "达到", "已经", "已", "有",
-               "与", "和", "及", "并", "还", "为", "在", "将", "可以", "可", "每年", "年均", "其", "此外", "同时", "分别")
-_TRAIL_WORDS = _PER_UNIT_TRAIL + ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
-                "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
+_LEAD_WORDS = lexicon("indicator_lead_words")
+_TRAIL_WORDS = lexicon("indicator_trail_words")
 _AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
                          r"建设|挂牌|运行|相当|已|正在|将|均|都|共|现场|集中|而言|目前|先后|陆续|全部|以上")
 _PROJECT_INVESTMENT = ("投资", "计划投资", "项目投资", "协议投资", "投资额")
@@ -156,7 +154,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
     what is measured. Evidence is the clause holding the number (and its change).
     """
     sentences = Sentences.of(text)
-    hits = _hits(text)
+    hits = _hits(text) if _NUMBER.on else []
     indicators: list[Indicator] = []
     last_by_sentence: dict[int, Indicator] = {}
     previous_end = 0
@@ -169,7 +167,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         glued = pre_start == previous_end and not pre.strip()  # 建设用地23宗1424.09亩: one thing, two measures
         previous_end = hit.end
         sentence_no = sentences.index(hit.start)
-        if hit.unit in ("%", "％", "个百分点") and _CHANGE_BEFORE.search(pre):
+        if hit.unit in ("%", "％", "个百分点") and _CHANGE.on and _CHANGE_BEFORE.search(pre):
             previous = last_by_sentence.get(sentence_no)
             change = _CHANGE_BEFORE.search(pre)
             change_text = text[hit.start - len(change.group()):hit.end]
@@ -187,7 +185,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         broad = _BROAD_PURPOSE.match(text, hit.end) if name in _PROJECT_INVESTMENT else None
         if broad:  # 投资130亿元加强基础设施、厂房、配套设施等硬件建设: spent across the zone
             name, near_project = broad.group(1) + "投资", False
-        if near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
+        if _PROJECT_FIGURES.on and near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size
@@ -206,7 +204,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
             name = text[hit.end] + "数量"  # 28个村规划建设了…: the counted noun is one character
         if len(name) < 2:
             name = pre.strip() or hit.unit
-        share = _SHARE_OF.search(pre)
+        share = _SHARE_OF.search(pre) if _SHARE.on else None
         if share and hit.unit.startswith(("%", "％")):  # 产值15亿元，占全区工业总产值的60%
             whole = share.group(1)
             for other in subjects + ((subject,) if subject else ()):
@@ -221,10 +219,11 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         )
         indicators.append(indicator)
         last_by_sentence[sentence_no] = indicator
-    pairs = _ranked_pairs(text, sentences, indicators)
+    pairs = _ranked_pairs(text, sentences, indicators) if _PAIR.on else []
     taken = [(ind.evidence, ind.value) for ind in pairs]
     indicators.extend(pairs)
-    indicators.extend(r for r in _rankings(text, sentences, subject, subjects) if (r.evidence, r.value) not in taken)
+    rankings = _rankings(text, sentences, subject, subjects) if _RANK_RULE.on else []
+    indicators.extend(r for r in rankings if (r.evidence, r.value) not in taken)
     return indicators
 
 

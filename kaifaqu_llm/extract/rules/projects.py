@@ -24,33 +24,22 @@ from __future__ import annotations
 
 import re
 
+from .registry import lexicon, rule
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Event, Organization, Project
 
 __all__ = ["extract_projects", "extract_events", "DATE"]
 
 _PROJECT_RUN = re.compile(f"[{CJK}A-Za-z0-9()（）“”\"]")
-_PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "实施", "重点引入了", "引入了", "引入", "引进了", "引进",
-                 "规划建设", "启动建设", "开工建设", "加快建设", "建设", "启动", "签约", "开工", "落地", "还有", "包括",
-                 "召开", "进行", "谋划", "储备", "实施了", "新上", "上马", "打造", "培育", "对接", "洽谈", "完成",
-                 "是", "在", "对", "了", "为", "与", "及", "和", "等", "元", "其中", "目前", "今年", "去年",
-                 "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
-                 "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
-                 "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的",
-                 "支持", "承接", "坚持", "完善", "孵化", "加速", "宣布", "出席", "并", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
-                 "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着", "踏勘", "察看", "调研", "考察",
-                 "实地", "参观", "走访")
+_HEAD, _FACILITY_RULE, _WORKS, _SITE_RULE, _MADE, _DATED, _LOOSE = (rule(n) for n in (
+    "projects.head-word", "projects.facility", "projects.listed-works", "projects.construction-site",
+    "projects.made-into", "events.dated", "events.loose-milestone"))
+_PROJECT_LEAD = lexicon("project_leads")
 # lead words that are also nouns inside names (综合服务中心, 孵化基地): they govern only at the start of a run
 _NOUNISH = ("服务", "孵化")
 _NOUN_HEADS = ("中心", "平台", "站", "楼", "基地", "器", "园")
 _PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
-_GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
-                  "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
-                  "一期", "二期", "三期", "续建", "新建", "谋划", "入库", "省级", "市级", "民生", "工业", "好", "大",
-                  "新", "的", "个", "批", "类", "项", "各", "上述", "技改", "自动化", "文旅康养", "招商引资", "示范",
-                  "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施",
-                  "企业", "上下游", "对接", "当前", "负责", "包联", "工作组", "现场", "双方", "厂区", "服务",
-                  "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省", "开发区")
+_GENERIC_WORDS = lexicon("project_generic_words")
 _GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
@@ -62,8 +51,7 @@ _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开�
 _PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
 _CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
-_STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
-           "试运行", "启动", "评审", "落地", "入驻", "建设")
+_STATUS = lexicon("project_status")
 _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
 _CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
 
@@ -123,7 +111,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
     sentences = Sentences.of(text)
     found: dict[str, Project] = {}
     previous_end = 0
-    for m in re.finditer("项目", text):
+    for m in re.finditer("项目", text) if _HEAD.on else ():
         s_start, s_end = sentences.around(m.start())
         start = _project_start(text, m.start(), max(s_start, m.start() - 30, previous_end))
         previous_end = m.end()
@@ -155,7 +143,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
             company = company or quoted_company
             if company and not found[name].company:
                 found[name] = found[name].model_copy(update={"company": company})
-    for name, m_start, m_end in _facilities(text):
+    for name, m_start, m_end in _facilities(text) if _FACILITY_RULE.on else ():
         if name in found or any(name in other for other in found):
             continue
         s_start, s_end = sentences.around(m_start)
@@ -222,15 +210,15 @@ def _made_into(text: str, pos: int) -> bool:
 def _listed_works(text: str) -> list[tuple[str, int, int]]:
     """Return projects named without 项目: firms being set up, sites being upgraded, construction sites."""
     out = []
-    for m in _MADE_INTO.finditer(text):
+    for m in _MADE_INTO.finditer(text) if _MADE.on else ():
         items = [_strip_lead(x) for x in m.group("items").removesuffix("等").split("、")]
         if all(x.endswith(_SITE_HEADS) and _specific(x) for x in items):
             out += [(x, m.start(), m.end()) for x in items]
-    for m in _SITE.finditer(text):
+    for m in _SITE.finditer(text) if _SITE_RULE.on else ():
         name = m.group("name")
         if _specific(name) and not name.endswith("项目"):
             out.append((name, m.start("name"), m.end()))
-    for m in _LISTED_WORKS.finditer(text):
+    for m in _LISTED_WORKS.finditer(text) if _WORKS.on else ():
         items = [_strip_lead(x) for x in m.group("items").split("、")]
         if not all(items) or not all(_NAME_ONLY.fullmatch(x) for x in items):
             continue  # one item is no name: the list is not a list of firms or sites
@@ -334,6 +322,8 @@ def extract_events(text: str) -> list[Event]:
     events: dict[tuple[str, str], Event] = {}
     for m in DATE.finditer(text):
         if m.start() and text[m.start() - 1].isdigit():
+            continue
+        if not (_LOOSE if m.group("loose") else _DATED).on:
             continue
         if m.group("loose") and (text[m.start() - 1:m.start()] in ("-", "—", "至", "到", "第", "前")
                                  or not _MILESTONE.match(text, m.end())):
