@@ -87,3 +87,45 @@ def test_lexicons_are_data_files():
     assert lexicon_map("org_suffixes")["有限公司"] == "企业"
     assert {"书记", "董事长", "院士"} <= set(lexicon("roles"))
     assert all("#" not in entry for entry in lexicon("roles"))
+
+
+def test_extract_rules_off_option_and_cli_flag(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kaifaqu_llm import ExtractOptions, extract
+    from kaifaqu_llm.core.errors import ConfigError
+
+    page = tmp_path / "p.txt"
+    page.write_text("园区动态\n园区与青松新材料科技有限公司签署了合作协议，青松新材料科技有限公司将投资建厂。\n", encoding="utf-8")
+    names = lambda records: {o["name"] for r in records for o in r["organizations"]}  # noqa: E731
+    assert "青松新材料科技有限公司" in names(extract([page], backend="rules").records)
+    assert not names(extract([page], options=ExtractOptions(backend="rules", rules_off=("org.suffix",))).records)
+    with pytest.raises(ConfigError, match="no-such-rule"):
+        ExtractOptions(rules_off=("no-such-rule",))
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "kaifaqu_llm", "extract", str(page), "-o", str(tmp_path / "out"),
+                          "--backend", "rules", "--rules-off", "org.suffix", "-q"], cwd=root,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = (tmp_path / "out" / "profiles.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines and not names(json.loads(line) for line in lines)
+
+
+def test_ablation_reports_what_each_rule_is_worth(tmp_path):
+    from pathlib import Path
+
+    from kaifaqu_llm.evaluate.ablation import ablate_rules, format_ablation
+    from kaifaqu_llm.evaluate.gold import load_gold
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "pages").mkdir()
+    page = sorted((root / "seeds").glob("*.txt"))[0]
+    (tmp_path / "pages" / page.name).write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    gold = {k: v for k, v in load_gold(root / "tests" / "gold").items() if k == page.name}
+    result = ablate_rules(gold, tmp_path / "pages", names=("people.role-before-name", "industries.single"))
+    assert set(result["rules"]) == {"people.role-before-name", "industries.single"}
+    assert result["rules"]["people.role-before-name"]["people"] > 0  # the one rule that finds people
+    assert "people.role-before-name" in format_ablation(result)
