@@ -12,20 +12,21 @@ from __future__ import annotations
 import re
 
 from .registry import lexicon, rule
+from .segmenter import words
 from .text import CJK, Sentences, clause_start
 from ...core.schema import Person
 
 __all__ = ["extract_people", "SURNAMES"]
 
-_ROLE_FIRST, _SHARED, _RARE, _TITLE_AFTER = (rule(f"people.{n}") for n in (
-    "role-before-name", "shared-role", "rare-surname", "title-after-name"))
+_ROLE_FIRST, _SHARED, _RARE, _TITLE_AFTER, _SEGMENTED = (rule(f"people.{n}") for n in (
+    "role-before-name", "shared-role", "rare-surname", "title-after-name", "segmented-name"))
 SURNAMES = set("".join(lexicon("surnames")))
 _COMPOUND_SURNAMES = lexicon("compound_surnames")
 _ROLES: tuple[str, ...] = lexicon("roles")
 _ROLE_RE = re.compile("|".join(sorted(_ROLES, key=len, reverse=True)))
 _AFTER_NAME = lexicon("name_followers")
 # roles written after the name, and what may stand right before such a name (清华大学范守善院士)
-_NAME_BEFORE_ROLE = re.compile("院士|教授|研究员|博士(?!后|生|工作站|点)")
+_NAME_BEFORE_ROLE = re.compile("总书记|院士|教授|研究员|博士(?!后|生|工作站|点)")
 _NAME_LEFT = set("由与和及请邀学院所司校")
 _NOT_IN_NAMES = set("委局办部厅处区县市省镇乡村司院校企业公会员组工位")  # 党工委, 商务局: bodies, not people
 _BOUNDARY = set("，,。；;：:！？!?、”“\"（）() \n")
@@ -50,6 +51,25 @@ def _name_at(text: str, pos: int) -> str | None:
                 continue
             return name
     return None
+
+
+_FUNCTION_TAGS = ("v", "p", "c", "u", "ul", "uj", "d", "r", "m", "q", "f")  # jieba tags an unknown character x
+
+
+def _segmented_name(text: str, pos: int) -> str | None:
+    """Return the personal name jieba sees at ``pos`` (its first word, tagged nr, with a known surname), or None."""
+    if text[pos:pos + 1] not in SURNAMES and text[pos:pos + 2] not in _COMPOUND_SURNAMES:
+        return None
+    found = words(text[pos:pos + 8])
+    if not found:
+        return None
+    word, tag = found[0]
+    if len(word) == 2 and len(found) > 2 and re.fullmatch(f"[{CJK}]", found[1][0]) and found[1][1] not in _FUNCTION_TAGS \
+            and (found[2][1] in ("v", "x") or found[2][0][:1] in _BOUNDARY):
+        word += found[1][0]  # 唐诗|婷|宣布: a given name jieba split off its first syllable
+    if tag != "nr" or not 2 <= len(word) <= 4 or any(ch in _NOT_IN_NAMES for ch in word[1:]):
+        return None
+    return word if re.fullmatch(f"[{CJK}]+", word) else None
 
 
 # a rare surname is trusted only in the tightest frame: role, three characters, a verb of speech
@@ -78,7 +98,8 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
     excluded = {a.replace(" ", "") for a in authors}
     last_end = 0
     for m in _ROLE_RE.finditer(text) if _ROLE_FIRST.on else ():
-        name = _name_at(text, m.end()) or (_rare_surname_name(text, m.end()) if _RARE.on else None)
+        name = _name_at(text, m.end()) or (_segmented_name(text, m.end()) if _SEGMENTED.on else None) \
+            or (_rare_surname_name(text, m.end()) if _RARE.on else None)
         if name is None:
             continue
         s_start, s_end = sentences.around(m.start())
