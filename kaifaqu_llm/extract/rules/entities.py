@@ -25,8 +25,8 @@ from ...core.schema import Organization
 
 __all__ = ["extract_organizations", "extract_people", "SURNAMES"]
 
-_SUFFIX, _TRADE, _LIST, _PARTNER, _LEAD, _ENUM, _MATES = (rule(f"org.{n}") for n in (
-    "suffix", "trade-form", "list-frame", "partner-frame", "lead-frame", "enumeration", "list-mates"))
+_SUFFIX, _TRADE, _LIST, _PARTNER, _LEAD, _ENUM, _MATES, _SETTLED = (rule(f"org.{n}") for n in (
+    "suffix", "trade-form", "list-frame", "partner-frame", "lead-frame", "enumeration", "list-mates", "settled-list"))
 _ORG_SUFFIXES = lexicon_map("org_suffixes")
 # short company forms: a brand followed by its trade (亚宝药业, 晶科能源, 陕煤电力)
 _TRADE_SUFFIXES = lexicon("trade_suffixes")
@@ -63,6 +63,9 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
     i = end
     while i > floor and _NAME_RUN.match(text[i - 1]) and text[i - 1] not in _CUT_CHARS:
         i -= 1
+    if i - 2 > floor and text[i - 1] in _CUT_CHARS and _NAME_RUN.match(text[i - 2]) and text[i - 3] in "、，,：:“" \
+            and i < end - 2:  # 、协和新能源集团: one character before 和 joins nothing; 和 is part of the name
+        i -= 2
     k = bisect.bisect_left(stops, (i, -1))
     while k < len(stops) and stops[k][0] < end:  # a zone right before: 盐湖高新区石药银湖制药有限公司
         s, e = stops[k]
@@ -247,11 +250,18 @@ def _framed_names(text: str) -> list[tuple[str, int, int]]:
             out.append((name, m.start(1), m.end(1)))
     for m in _ENUM_FRAME.finditer(text) if _ENUM.on else ():  # 入驻企业7家，分别是A、B、C
         out.extend(_enumerated(text, m.end()))
+    for m in _SETTLED_FRAME.finditer(text) if _SETTLED.on else ():  # 园区已入驻A、B、C
+        listed = _enumerated(text, m.end())
+        if len(listed) >= 3 and not _SETTLED_NOT_FIRMS.match(text, listed[-1][2]):
+            out.extend(listed)
     return out
 
 
 # a count of firms then the names: 入驻企业7家,分别是… / 引进3家企业：…
 _ENUM_FRAME = re.compile(f"(?:\\d+|[一二两三四五六七八九十几]+)家[{CJK}]{{0,4}}?[，,：:]?(?:分别是|分别为|分别有|主要有|包括)[：:]?")
+# firms already in a zone, listed after the verb that settles them: 已入驻A、B、C / 已有A、B、C
+_SETTLED_FRAME = re.compile("(?:已入驻|已落户|入驻了|落户了|已有|已聚集|聚集了|集聚了|引进了)[：:]?")
+_SETTLED_NOT_FIRMS = re.compile(f"等?[{CJK}]{{0,2}}(?:产业|行业|领域|产品|业态)")
 _LIST_END_WORDS = ("等", "以及", "在", "先后", "分别", "已", "均", "都", "也", "还")
 
 
