@@ -31,9 +31,9 @@ from ...core.schema import Event, Organization, Project
 __all__ = ["extract_projects", "extract_events", "DATE"]
 
 _PROJECT_RUN = re.compile(f"[{CJK}A-Za-z0-9()（）“”\"]")
-_HEAD, _FACILITY_RULE, _WORKS, _SITE_RULE, _MADE, _DATED, _LOOSE = (rule(n) for n in (
+_HEAD, _FACILITY_RULE, _WORKS, _SITE_RULE, _MADE, _NAMED_LIST, _DATED, _LOOSE = (rule(n) for n in (
     "projects.head-word", "projects.facility", "projects.listed-works", "projects.construction-site",
-    "projects.made-into", "events.dated", "events.loose-milestone"))
+    "projects.made-into", "projects.named-list", "events.dated", "events.loose-milestone"))
 _PROJECT_LEAD = lexicon("project_leads")
 # lead words that are also nouns inside names (综合服务中心, 孵化基地): they govern only at the start of a run
 _NOUNISH = ("服务", "孵化")
@@ -50,6 +50,9 @@ _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开�
 # nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
 _PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
 _CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
+_CLASS = rule("projects.class-mention")
+_CLASS_ENDS = lexicon("project_class_ends")
+_NAME_ONLY_LONG = re.compile(f"[{CJK}A-Za-z0-9()（）]+")
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
 _STATUS = lexicon("project_status")
 _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
@@ -188,8 +191,16 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
 _LISTED_WORKS = re.compile(
     f"(?P<items>(?:[{CJK}A-Za-z0-9()（）]{{2,16}}、)+[{CJK}A-Za-z0-9()（）]{{2,16}})等"
     r"(?:(?P<firms>(?:重点|重大|龙头)?企业)(?:加快)?(?:落地建设|落地|开工建设|开工|投产)"
-    r"|(?P<works>(?:景区|景点|街区|厂区|厂房|村落|场馆|园区|基地)(?:提质|改造|提升|升级)建设))"
+    r"|(?P<works>(?:景区|景点|街区|厂区|厂房|村落|场馆|园区|基地)(?:提质|改造|提升|升级)建设)"
+    # 甲、乙等一批交通基础设施开工建设: each item of a list of works under construction is a project
+    f"|(?P<infra>(?:一批|多个|多项)?[{CJK}]{{0,8}}?(?:基础设施|工程|设施))(?:已|正在|加快|全面|顺利)?"
+    r"(?:开工建设|开工|建设|投用|投入使用|竣工|完工))"
 )
+_LIST_OPENER = re.compile("^(?:其中)?(?:主要)?(?:包括|包含|涵盖|如)")
+# 签约项目包括甲、乙等: the items after 项目包括 are projects
+_PROJECT_LIST = re.compile("(?:项目|工程)(?:主要)?(?:包括|包含)[：:]?")
+# what a trade or a product ends with: a list of these names industries, not projects
+_TRADE_ENDS = ("制造", "信息", "产业", "材料", "能源", "医药", "加工", "装备", "服务", "物流", "经济")
 
 
 # 走进甲基地二期机库建设现场: what has a construction site is a project being built
@@ -220,11 +231,19 @@ def _listed_works(text: str) -> list[tuple[str, int, int]]:
             out.append((name, m.start("name"), m.end()))
     for m in _LISTED_WORKS.finditer(text) if _WORKS.on else ():
         items = [_strip_lead(x) for x in m.group("items").split("、")]
-        if not all(items) or not all(_NAME_ONLY.fullmatch(x) for x in items):
+        if not all(items) or not all(_NAME_ONLY.fullmatch(x) and not x[0].isdigit() for x in items):
             continue  # one item is no name: the list is not a list of firms or sites
         for item in items:
-            name = item if m.group("firms") else item + m.group("works")
+            name = item + m.group("works") if m.group("works") else item
             out.append((name, m.start(), m.end()))
+    for m in _PROJECT_LIST.finditer(text) if _NAMED_LIST.on else ():
+        end = clause_end(text, m.end())
+        listed = text[m.end():end]
+        cut = listed.find("等")
+        items = [x.strip("“”\"") for x in (listed[:cut] if cut > 0 else listed).split("、")]
+        if len(items) >= 2 and all(4 <= len(x) <= 24 and _NAME_ONLY_LONG.fullmatch(x) and _specific(x)
+                                   and not x.endswith(_TRADE_ENDS) and not x[0].isdigit() for x in items):
+            out += [(x, m.start(), end) for x in items]
     return out
 
 
@@ -258,11 +277,17 @@ def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> l
         items = [_strip_lead(x) for x in listed.split("、")] + [prefix[:-1]]
         items = [_FACILITY_COUNT.sub("", x) for x in items if x]
         if len(items) > 1:
-            building = _BUILD_VERB.search(listed.split("、")[0]) or _UNDER_WAY.match(text, head_end + 2)
+            building = _BUILD_VERB.search(listed.split("、")[0]) or _UNDER_WAY.match(text, head_end + 2) \
+                or _LIST_OPENER.search(listed.split("、")[0])  # 包括甲、乙等项目: named items of a count
             if not building:  # only facilities being built are projects
                 return []
             return [(x, None) for x in items if 3 <= len(x) <= 20 and _specific(x)]
         prefix = prefix[:-1]
+    if _CLASS.on and prefix.endswith(_CLASS_ENDS):  # 开发区重点项目, 数字经济类项目: a class of projects
+        return []
+    close = prefix.rfind(")")
+    if close >= 0 and "(" not in prefix[:close] and len(prefix) - close > 4:  # (记者 某某)甲项目: a byline closes
+        prefix = prefix[close + 1:]
     counted = _COUNTED_HEAD.match(prefix)
     if counted:  # 盛隆泰达、宏源两大焦化项目
         items = items_before + [counted.group("items")]
