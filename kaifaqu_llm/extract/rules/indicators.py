@@ -44,7 +44,8 @@ _RANK = re.compile(r"(?:排名|(?<!安)排|位列|位居|居|名列)(?:全省|�
 _RANK_PAIR = re.compile(r"分别(?:位居|位列|排名|排|居|名列)(?P<scope>[^，。；第]{0,12})第(?P<a>\d+|[一二三四五六七八九十]+)"
                         r"(?:名|位)?[和、及与]第(?P<b>\d+|[一二三四五六七八九十]+)(?:名|位)?")
 # a count of projects before their investment: the sum is the zone's, not one project's (24个重大转型项目…投资额1200亿元)
-_PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。；]{0,8}项目|项目(?:\d+|[两三四五六七八九十]+)个")
+_PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。；]{0,8}项目"
+                            r"|项目(?:共计|共|达|有|累计)?(?:\d+|[两三四五六七八九十]+)个")
 # a slogan, not a count: “五个一”, “四个抓落实”
 _SLOGAN = re.compile(f"[{_CN_NUM}]+个[{CJK}]{{1,4}}[”\"]")
 _ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|实现|完成|开展|参与|参加|覆盖|纳入|入选|共|均|已|都)")
@@ -58,6 +59,8 @@ _TRAIL_WORDS = lexicon("indicator_trail_words")
 _AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
                          r"建设|挂牌|运行|相当|已|正在|将|均|都|共|现场|集中|而言|目前|先后|陆续|全部|以上")
 _PROJECT_INVESTMENT = ("投资", "计划投资", "项目投资", "协议投资", "投资额")
+# projects counted as a group (集中开工项目总投资, 在建项目总投资): the sum is the zone's figure, not one project's
+_COLLECTIVE = re.compile("(?:集中|首批|一批|批|签约|在建|开工|投产|重点|重大)[^，。；]{0,4}项目[^，。；]{0,4}投资")
 _PROJECT_CAPACITY = re.compile(r"产能|装机|能力|年产(?!值)")
 _NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
 _BAD_BEFORE = set("第每前")
@@ -185,7 +188,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         broad = _BROAD_PURPOSE.match(text, hit.end) if name in _PROJECT_INVESTMENT else None
         if broad:  # 投资130亿元加强基础设施、厂房、配套设施等硬件建设: spent across the zone
             name, near_project = broad.group(1) + "投资", False
-        if _PROJECT_FIGURES.on and near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
+        if _PROJECT_FIGURES.on and near_project and not _COLLECTIVE.search(text, s_start, hit.start) and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size
@@ -233,7 +236,7 @@ def _ranked_pairs(text: str, sentences: Sentences, found: list[Indicator]) -> li
     for m in _RANK_PAIR.finditer(text):
         s_start, s_end = sentences.around(m.start())
         before = text[max(0, s_start - 160):m.start()]  # the figures may sit in the sentence before (…；…，分别位居)
-        owners = [ind for ind in found if ind.evidence and ind.evidence in before and ind.unit != "名"]
+        owners = [ind for ind in found if ind.evidence and ind.evidence in before and ind.unit not in ("名", "位")]
         owners = [ind for ind in owners if ind.change is not None or ind.unit not in ("%", "％")][-2:]
         if len(owners) != 2:
             continue
@@ -267,7 +270,8 @@ def _rankings(text: str, sentences: Sentences, subject: str | None, subjects: tu
         head = re.sub(r"\d+(?:\.\d+)?[^，。]*$", "", head) or head
         scope = re.search(r"全[省市国县区]", m.group())
         name = f"{head}{scope.group() if scope else ''}排名"
-        out.append(Indicator(subject=subject, name=name, value=quantity.value, unit="名",
+        unit = "位" if m.group().endswith("位") else "名"  # the unit as written: 第3位 / 第三名, 第三 → 名
+        out.append(Indicator(subject=subject, name=name, value=quantity.value, unit=unit,
                              period=_period(text, s_start, m.start()), value_text=m.group("num"),
                              evidence=text[c_start:clause_end(text, m.end(), s_end)]))
     return out
