@@ -52,6 +52,9 @@ _PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专�
 _CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
 _CLASS = rule("projects.class-mention")
 _CLASS_ENDS = lexicon("project_class_ends")
+# a firm written before what it builds: X年产… / X新建… / X(省名)…
+_OWNER = rule("projects.owner-first")
+_OWNER_FIRST = re.compile(f"(?P<owner>[{CJK}]{{2,8}}?(?:[（(][{CJK}]{{2,3}}[)）])?)(?:(?:年产|新建|扩建)(?=\\d)|(?<=[)）]))")
 _NAME_ONLY_LONG = re.compile(f"[{CJK}A-Za-z0-9()（）]+")
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
 _STATUS = lexicon("project_status")
@@ -316,6 +319,9 @@ def _project(name: str, clause: str, sentence: str, after: int, organizations) -
     tail = sentence[after:]
     status = next((w for w in _STATUS if w in tail), None) or next((w for w in _STATUS if w in sentence), None)
     company = next((o.name for o in organizations if o.name in name), None)
+    owner = _OWNER_FIRST.match(name) if company is None and _OWNER.on else None
+    if owner and not owner.group("owner").startswith(tuple(_GENERIC_LONGEST)):
+        company = owner.group("owner")  # 山西某来年产16GW电池项目, 中国某科(山西)材料基地项目: the firm comes first
     evidence = clause
     for extra in (investment, capacity):
         if extra and extra.group() not in evidence:
