@@ -15,7 +15,8 @@ from ...core.document import Article
 from .entities import extract_organizations, extract_people
 from .indicators import extract_indicators
 from .industries import extract_industries
-from .projects import extract_events, extract_projects
+from .events import extract_events
+from .projects import extract_projects
 from .registry import rule, rules_off as _rules_off
 from .zones import extract_zones, find_zone_mentions
 from ...core.schema import ArticleProfile, Organization
