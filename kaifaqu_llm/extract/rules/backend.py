@@ -17,14 +17,14 @@ from .indicators import extract_indicators
 from .industries import extract_industries
 from .events import extract_events
 from .projects import extract_projects
-from .registry import rule, rules_off as _rules_off
+from .owners import project_owners
+from .registry import rules_off as _rules_off
 from .zones import extract_zones, find_zone_mentions
-from ...core.schema import ArticleProfile, Organization
+from ...core.schema import ArticleProfile
 
 __all__ = ["extract_rules", "RULES_VERSION"]
 
 RULES_VERSION = "rules-1"
-_PROJECT_OWNER = rule("org.project-owner")
 
 
 def extract_rules(article: Article, rules_off: Iterable[str] = ()) -> ArticleProfile:
@@ -48,11 +48,7 @@ def _extract(article: Article) -> ArticleProfile:
     zone_names = tuple(sorted({m.text for m in mentions} | {z.mention for z in zones}, key=len, reverse=True))
     organizations = [o for o in extract_organizations(text, zone_spans) if o.name not in zone_names]
     projects = extract_projects(text, organizations)
-    known = {o.name for o in organizations}
-    for project in projects if _PROJECT_OWNER.on else ():  # a company named only as a project's owner (盛隆泰达、宏源两大焦化项目)
-        if project.company and not any(name.startswith(project.company) for name in known):
-            organizations.append(Organization(name=project.company, kind="企业", evidence=project.evidence))
-            known.add(project.company)
+    projects, organizations = project_owners(projects, organizations, zone_names)
     return ArticleProfile(
         zones=zones,
         industries=extract_industries(text),

@@ -117,7 +117,8 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if not 2 <= len(prefix) <= 4 or _generic_start(prefix) or prefix.endswith(("的", "新")):
             continue
         before = text[start - 1] if start else "，"
-        if _NAME_RUN.match(before) and before not in _CUT_CHARS and start not in zone_ends:
+        after_lead = any(text.endswith(w, 0, start) for w in _CUT_WORDS)  # 签约|远航药业: a lead word is a boundary
+        if _NAME_RUN.match(before) and before not in _CUT_CHARS and start not in zone_ends and not after_lead:
             continue
         found.setdefault(text[start:m.end()], ("企业", start, m.end()))
     by_suffix = list(found)
