@@ -23,9 +23,10 @@ from ...core.schema import Organization, Project
 __all__ = ["extract_projects"]
 
 _PROJECT_RUN = re.compile(f"[{CJK}A-Za-z0-9()（）“”\"]")
-_HEAD, _FACILITY_RULE, _WORKS, _SITE_RULE, _MADE, _NAMED_LIST = (rule(n) for n in (
+_HEAD, _FACILITY_RULE, _WORKS, _SITE_RULE, _MADE, _NAMED_LIST, _SUBJECT = (rule(n) for n in (
     "projects.head-word", "projects.facility", "projects.listed-works", "projects.construction-site",
-    "projects.made-into", "projects.named-list"))
+    "projects.made-into", "projects.named-list", "projects.milestone-subject"))
+_QUOTED_LIST = rule("projects.quoted-list")
 _PROJECT_LEAD = lexicon("project_leads")
 # lead words that are also nouns inside names (综合服务中心, 孵化基地): they govern only at the start of a run
 _NOUNISH = ("服务", "孵化")
@@ -54,6 +55,20 @@ _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|
 _CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
 
 
+
+
+_QUOTED_ITEM = re.compile(f"“([^“”]{{2,40}})”[、及和与\\s]*$")
+
+
+def _quoted_before(text: str, pos: int, floor: int) -> list[str]:
+    """Return the quoted items written right before ``pos`` (“甲”“乙”及…), first to last."""
+    items: list[str] = []
+    while True:
+        m = _QUOTED_ITEM.search(text, max(floor, pos - 48), pos)
+        if m is None:
+            return items
+        items.insert(0, m.group(1).strip())
+        pos = m.start()
 
 
 def _project_start(text: str, end: int, floor: int) -> int:
@@ -111,6 +126,9 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         if closed >= 0 and "”" not in text[closed:m.start() - 1]:  # 启动“装备升级、厂区形象改造”项目: one quoted name
             quoted = text[closed + 1:m.start() - 1]
             names = [(text[closed:m.end()], None)] if len(quoted) >= 4 and _specific(quoted) else []
+            listed = _quoted_before(text, closed, s_start) if _QUOTED_LIST.on else []
+            if listed:  # “甲工程”“乙大厦建设”及“丙产业园”项目: each quoted item is a project
+                names = [(x, None) for x in listed + [quoted.strip()] if len(x) >= 4 and _specific(x)]
         if not names:
             continue
         clause = text[c_start:clause_end(text, m.end(), s_end)]
@@ -196,9 +214,29 @@ def _made_into(text: str, pos: int) -> bool:
     return m is not None and m.end() <= pos < m.end() + 4
 
 
-def _listed_works(text: str) -> list[tuple[str, int, int]]:
-    """Return projects named without 项目: firms being set up, sites being upgraded, construction sites."""
+# the subject of a construction milestone is a project: 甲港扩建工程顺利开工, 乙公路儋州段率先通车
+_MILESTONE_SUBJECT = re.compile(
+    f"(?P<name>[{CJK}A-Za-z0-9()（）]{{3,24}}?(?:工程|公路|高速|大道|快速路|路段|段|驿站|大桥|隧道|码头|泊位|管廊|电站|"
+    "水厂|厂房|学校|小学|中学|医院|场馆|体育馆|博物馆|综合体))"
+    "(?:顺利|正式|全面|率先|已经|已|相继|先后)?(?:开工建设|开工|竣工|完工|通车|建成运营|建成投用|建成|投入使用|投用|封顶)"
+)
+
+
+def _milestone_subjects(text: str) -> list[tuple[str, int, int]]:
+    """Return facilities that reach a construction milestone in the text (…工程顺利开工, …段率先通车)."""
     out = []
+    for m in _MILESTONE_SUBJECT.finditer(text) if _SUBJECT.on else ():
+        start = _project_start(text, m.end("name"), max(clause_start(text, m.start()), m.end("name") - 24))
+        name = text[start:m.end("name")].strip("“”\"")
+        if 4 <= len(name) <= 24 and _specific(name) and not name.startswith(_ABSTRACT):
+            out.append((name, start, m.end()))
+    return out
+
+
+def _listed_works(text: str) -> list[tuple[str, int, int]]:
+    """Return projects named without 项目: firms being set up, sites being upgraded, construction sites,
+    facilities reaching a milestone."""
+    out = _milestone_subjects(text)
     for m in _MADE_INTO.finditer(text) if _MADE.on else ():
         items = [_strip_lead(x) for x in m.group("items").removesuffix("等").split("、")]
         if all(x.endswith(_SITE_HEADS) and _specific(x) for x in items):
