@@ -20,8 +20,9 @@ from ...core.schema import Indicator
 
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
 
-_NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE = (rule(f"indicators.{n}") for n in (
-    "number-unit", "change", "project-figures", "rank", "rank-pair", "share"))
+_NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE, _RESPECTIVE_RULE = (
+    rule(f"indicators.{n}") for n in ("number-unit", "change", "project-figures", "rank", "rank-pair", "share",
+                                      "respective"))
 _COUNT_UNITS = lexicon("units_count")
 _MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
@@ -137,8 +138,41 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
     return phrase
 
 
+# 甲、乙和丙年均分别增长21%、10%和18%: the names listed before 分别 go with the figures after it, in order
+_RESPECTIVE = re.compile(f"(?P<items>[{CJK}]{{2,16}}(?:[、和及与][{CJK}]{{2,12}})+)分别(?:实现|为|达到|达|是)?"
+                         "(?P<verb>增长|下降|提高|增加|减少|上升)?")
+_ITEM_TAIL = ("年均", "同比", "累计", "全年", "共")
+_BETWEEN_VALUES = re.compile("^[、和及与，, ]*$")
+
+
+def _respective_names(text: str, hits: list[_Hit], subjects: tuple[str, ...]) -> dict[int, str]:
+    """Return ``{hit start: name}`` for figures given respectively (甲、乙分别增长5%、8%)."""
+    out: dict[int, str] = {}
+    if not _RESPECTIVE_RULE.on or "分别" not in text:
+        return out
+    for m in _RESPECTIVE.finditer(text):
+        items = re.split("[、和及与]", m.group("items"))
+        tail = next((t for t in _ITEM_TAIL if items[-1].endswith(t) and len(items[-1]) > len(t) + 1), "")
+        items[-1] = items[-1][: len(items[-1]) - len(tail)]
+        items[0] = _clean_name(items[0], subjects) or items[0]
+        values, pos = [], m.end()
+        for hit in hits:
+            if hit.start < pos:
+                continue
+            if not _BETWEEN_VALUES.match(text[pos:hit.start]) or len(values) == len(items):
+                break
+            values.append(hit)
+            pos = hit.end
+        if len(values) == len(items) >= 2:
+            for item, hit in zip(items, values):
+                out[hit.start] = f"{item}{tail}{m.group('verb') or ''}"
+    return out
+
+
 def _name_after(text: str, end: int, stop: int) -> str:
     after = text[end:stop].lstrip("的“\"")
+    if after[:1] in "(（":  # 4家(甲公司、乙公司…): what is in brackets lists the items, it does not name the count
+        return ""
     run = re.match(f"[{CJK}A-Za-z()（）]+", after)
     if not run:
         return ""
@@ -161,6 +195,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
     indicators: list[Indicator] = []
     last_by_sentence: dict[int, Indicator] = {}
     previous_end = 0
+    respective: dict[int, str] = _respective_names(text, hits, subjects + ((subject,) if subject else ()))
     for hit in hits:
         s_start, s_end = sentences.around(hit.start)
         c_start = clause_start(text, hit.start, s_start)
@@ -170,7 +205,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         glued = pre_start == previous_end and not pre.strip()  # 建设用地23宗1424.09亩: one thing, two measures
         previous_end = hit.end
         sentence_no = sentences.index(hit.start)
-        if hit.unit in ("%", "％", "个百分点") and _CHANGE.on and _CHANGE_BEFORE.search(pre):
+        if hit.unit in ("%", "％", "个百分点") and _CHANGE.on and _CHANGE_BEFORE.search(pre) \
+                and hit.start not in respective:
             previous = last_by_sentence.get(sentence_no)
             change = _CHANGE_BEFORE.search(pre)
             change_text = text[hit.start - len(change.group()):hit.end]
@@ -183,7 +219,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 indicators[-1] = previous.model_copy(update={"change": change_text, "evidence": evidence})
                 last_by_sentence[sentence_no] = indicators[-1]
                 continue
-        name = _clean_name(pre, subjects + ((subject,) if subject else ()))
+        name = respective.get(hit.start) or _clean_name(pre, subjects + ((subject,) if subject else ()))
         near_project = "项目" in text[max(0, s_start - 80):s_end] and not _PROJECT_COUNT.search(text, s_start, hit.start)
         broad = _BROAD_PURPOSE.match(text, hit.end) if name in _PROJECT_INVESTMENT else None
         if broad:  # 投资130亿元加强基础设施、厂房、配套设施等硬件建设: spent across the zone
@@ -193,7 +229,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         base = hit.unit.lstrip("万亿").lstrip("余多")
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size
             continue
-        after = _name_after(text, hit.end, s_end)
+        after = _name_after(text, hit.end, s_end) if hit.start not in respective else ""
         if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after
             if base.startswith(_AREA_UNITS) and not re.search("面积|占地|用地|土地|亩|平方", after):
