@@ -18,7 +18,7 @@ from ...core.schema import Event
 
 __all__ = ["extract_events", "DATE"]
 
-_DATED, _LOOSE = rule("events.dated"), rule("events.loose-milestone")
+_DATED, _LOOSE, _NO_DATELINE = rule("events.dated"), rule("events.loose-milestone"), rule("events.no-dateline")
 
 DATE = re.compile(
     r"(?=[去今前明12\d一二三四年])(?:(?P<day>(?:(?:去年|今年|前年|明年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?"
@@ -26,7 +26,7 @@ DATE = re.compile(
     # a month span (5-10月) but not 1-9月份, the period of a year-to-date figure
     r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?"
     r"|(?!1[-—至])\d{1,2}[-—至]\d{1,2}月(?:份)?)"
-    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
+    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度首]))"
     # 在2023年全省招商引资大会上, 获2021年全国…大赛二等奖: a year naming a meeting or contest (2023年全省GDP is a statistic, not a date of anything)
     r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:(?:大会|会议|论坛|峰会|博览会)上|大赛)))"
     # a month or quarter without its year (5月份签约, 预计年底封顶): a date only right before a milestone
@@ -37,7 +37,9 @@ _MILESTONE = re.compile(r"[^，。；、,;]{0,4}?(?:对接|签约|开工|投产|
                         r"完工|开园|揭牌|上线)")
 _EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
                          "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
-                         "技术改造|实施|入驻|对接|合作|表扬|表彰")
+                         "技术改造|实施|入驻|对接|合作|表扬|表彰|设立|挂牌|批准|组建|落户|公布|整合")
+# a dateline (8月27日讯, 6月22日 10时35分电) dates the report, not what it reports
+_DATELINE = re.compile(r"\s*(?:\d{1,2}时(?:\d{1,2}分)?)?\s*(?:讯|电)")
 
 
 def _topic(text: str, sentences: Sentences, s_start: int) -> str:
@@ -63,6 +65,8 @@ def extract_events(text: str) -> list[Event]:
     events: dict[tuple[str, str], Event] = {}
     for m in DATE.finditer(text):
         if m.start() and text[m.start() - 1].isdigit():
+            continue
+        if _NO_DATELINE.on and _DATELINE.match(text, m.end()):
             continue
         if not (_LOOSE if m.group("loose") else _DATED).on:
             continue
