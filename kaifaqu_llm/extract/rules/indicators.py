@@ -139,8 +139,8 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
 
 
 # 甲、乙和丙年均分别增长21%、10%和18%: the names listed before 分别 go with the figures after it, in order
-_RESPECTIVE = re.compile(f"(?P<items>[{CJK}]{{2,16}}(?:[、和及与][{CJK}]{{2,12}})+)分别(?:实现|为|达到|达|是)?"
-                         "(?P<verb>增长|下降|提高|增加|减少|上升)?")
+_RESPECTIVE_ITEMS = re.compile(f"[{CJK}]{{2,16}}(?:[、和及与][{CJK}]{{2,12}})+$")
+_RESPECTIVE_VERB = re.compile("分别(?:实现|为|达到|达|是)?(?P<verb>增长|下降|提高|增加|减少|上升)?")
 _ITEM_TAIL = ("年均", "同比", "累计", "全年", "共")
 _BETWEEN_VALUES = re.compile("^[、和及与，, ]*$")
 
@@ -150,8 +150,12 @@ def _respective_names(text: str, hits: list[_Hit], subjects: tuple[str, ...]) ->
     out: dict[int, str] = {}
     if not _RESPECTIVE_RULE.on or "分别" not in text:
         return out
-    for m in _RESPECTIVE.finditer(text):
-        items = re.split("[、和及与]", m.group("items"))
+    for at in (m.start() for m in re.finditer("分别", text)):
+        listed = _RESPECTIVE_ITEMS.search(text, max(0, at - 80), at)
+        if listed is None:
+            continue
+        m = _RESPECTIVE_VERB.match(text, at)
+        items = re.split("[、和及与]", listed.group())
         tail = next((t for t in _ITEM_TAIL if items[-1].endswith(t) and len(items[-1]) > len(t) + 1), "")
         items[-1] = items[-1][: len(items[-1]) - len(tail)]
         items[0] = _clean_name(items[0], subjects) or items[0]

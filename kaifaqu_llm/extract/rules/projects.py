@@ -216,18 +216,20 @@ def _made_into(text: str, pos: int) -> bool:
 
 # the subject of a construction milestone is a project: 甲港扩建工程顺利开工, 乙公路儋州段率先通车
 _MILESTONE_SUBJECT = re.compile(
-    f"(?P<name>[{CJK}A-Za-z0-9()（）]{{3,24}}?(?:工程|公路|高速|大道|快速路|路段|段|驿站|大桥|隧道|码头|泊位|管廊|电站|"
-    "水厂|厂房|学校|小学|中学|医院|场馆|体育馆|博物馆|综合体))"
-    "(?:顺利|正式|全面|率先|已经|已|相继|先后)?(?:开工建设|开工|竣工|完工|通车|建成运营|建成投用|建成|投入使用|投用|封顶)"
+    "(?:工程|公路|高速|大道|快速路|路段|段|驿站|大桥|隧道|码头|泊位|管廊|电站|水厂|厂房|学校|小学|中学|医院|场馆|体育馆|"
+    "博物馆|综合体)(?:顺利|正式|全面|率先|已经|已|相继|先后)?(?:开工建设|开工|竣工|完工|通车|建成运营|建成投用|建成|投入使用|"
+    "投用|封顶)"
 )
+_HEAD_END = re.compile("(?:顺利|正式|全面|率先|已经|已|相继|先后)?(?:开工建设|开工|竣工|完工|通车|建成|投入使用|投用|封顶)")
 
 
 def _milestone_subjects(text: str) -> list[tuple[str, int, int]]:
     """Return facilities that reach a construction milestone in the text (…工程顺利开工, …段率先通车)."""
     out = []
     for m in _MILESTONE_SUBJECT.finditer(text) if _SUBJECT.on else ():
-        start = _project_start(text, m.end("name"), max(clause_start(text, m.start()), m.end("name") - 24))
-        name = text[start:m.end("name")].strip("“”\"")
+        end = m.start() + _HEAD_END.search(m.group()).start()  # where the facility's name ends
+        start = _project_start(text, end, max(clause_start(text, m.start()), end - 24))
+        name = text[start:end].strip("“”\"")
         if 4 <= len(name) <= 24 and _specific(name) and not name.startswith(_ABSTRACT):
             out.append((name, start, m.end()))
     return out
