@@ -129,3 +129,15 @@ def test_ablation_reports_what_each_rule_is_worth(tmp_path):
     assert set(result["rules"]) == {"people.role-before-name", "industries.single"}
     assert result["rules"]["people.role-before-name"]["people"] > 0  # the one rule that finds people
     assert "people.role-before-name" in format_ablation(result)
+
+
+def test_eval_lists_the_rules_without_gold():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.run([sys.executable, "-m", "kaifaqu_llm", "eval", "--list-rules"],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, encoding="utf-8")
+    assert run.returncode == 0, run.stderr
+    listed = [line.split()[0] for line in run.stdout.splitlines() if line.strip()]
+    assert listed == [r.name for r in RULES]
