@@ -123,6 +123,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="extra outputs besides profiles.jsonl (repeatable)")
     p.add_argument("--catalog", action="append", default=[], metavar="FILE.csv",
                    help="user zone catalog extending / overriding the built-in one (repeatable)")
+    p.add_argument("--rules-off", metavar="NAME[,NAME]", default="",
+                   help="switch rules of the rules backend off by name (list: `kaifaqu eval --list-rules`; "
+                        "env KAIFAQU_RULES_OFF)")
     stitching = p.add_mutually_exclusive_group()
     stitching.add_argument("--stitch", dest="stitch", action="store_true",
                            help="join a (下转X版) article to its (上接Y版) fragment on another given page; the pair is "
@@ -186,6 +189,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     if len(urls) > 1 and args.engine == "single":
         raise ConfigError("several --base-url replicas need --engine local or --engine ray")
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
+    rules_off = _rules_off(args.rules_off)
     progress = False
     if not args.quiet:
         from .outputs.progress import progress_enabled
@@ -196,7 +200,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
-        catalogs=tuple(args.catalog), progress=progress,
+        catalogs=tuple(args.catalog), progress=progress, rules_off=rules_off,
     )
     result = extract(args.inputs, args.out, config=config, options=options)
     _print_err(f"kaifaqu: {result.backend_note}")
@@ -214,6 +218,22 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     if result.written:
         _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _rules_off(spec: str) -> tuple[str, ...]:
+    """Return the rule names of ``--rules-off``, also set in the environment so that worker processes see them."""
+    if not spec:
+        return ()
+    import os
+
+    from .extract.rules.registry import RULES_ENV, parse_rule_names
+
+    try:
+        names = tuple(sorted(parse_rule_names(spec)))
+    except ValueError as exc:
+        raise ConfigError(f"--rules-off: {exc}") from None
+    os.environ[RULES_ENV] = ",".join(names)
+    return names
 
 
 # --- schema ----------------------------------------------------------------
@@ -329,7 +349,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score profiles (or a segmentation) against gold annotations")
     p.add_argument("profiles", nargs="?", metavar="PROFILES.jsonl", help="OUT/profiles.jsonl to score")
-    p.add_argument("--gold", required=True, metavar="DIR", help="directory of gold annotation files (*.json)")
+    p.add_argument("--ablate-rules", metavar="PAGES_DIR", help="run the rules backend on the pages of PAGES_DIR "
+                   "once with all rules and once with each rule off; print what each rule is worth (F1 change)")
+    p.add_argument("--list-rules", action="store_true", help="print the rules backend's named rules and exit")
+    p.add_argument("--gold", metavar="DIR", help="directory of gold annotation files (*.json); required to score")
     p.add_argument("--segments", metavar="SEGMENTS.json", help="score `kaifaqu segment --json` output instead")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=_cmd_eval)
@@ -342,6 +365,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .outputs.files import read_profiles
     from .evaluate.gold import load_gold
 
+    if args.list_rules:
+        return _cmd_rules_eval(args)
+    if not args.gold:
+        raise ConfigError("eval: --gold DIR is required")
+    if args.ablate_rules:
+        return _cmd_rules_eval(args)
     if bool(args.profiles) == bool(args.segments):
         raise ConfigError("eval: give either PROFILES.jsonl or --segments SEGMENTS.json")
     gold = load_gold(args.gold)
@@ -357,6 +386,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(scores, ensure_ascii=False, indent=2))
     else:
         print(text)
+    return EXIT_OK
+
+
+def _cmd_rules_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate.ablation import ablate_rules, format_ablation, format_rule_list
+    from .evaluate.gold import load_gold
+
+    if args.list_rules:
+        print(format_rule_list())
+        return EXIT_OK
+    result = ablate_rules(load_gold(args.gold), args.ablate_rules)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_ablation(result))
     return EXIT_OK
 
 

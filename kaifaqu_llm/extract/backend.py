@@ -85,10 +85,11 @@ class RulesBackend:
     model = None
     prompt_version = None
 
-    def __init__(self) -> None:
+    def __init__(self, rules_off: tuple[str, ...] | frozenset[str] = ()) -> None:
         from .rules.backend import extract_rules  # imported here: the llm path does not need it
 
-        self._extract = extract_rules
+        self._rules_off = frozenset(rules_off)
+        self._extract = lambda article: extract_rules(article, rules_off=self._rules_off)
 
     async def extract(self, article: Article) -> BackendResult:
         """Return the rules profile of ``article``; an unexpected failure becomes the error text."""
