@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..core.facts import eval_rows
 from .gold import GoldPage
-from .scores import CATEGORIES, score_profiles
+from .scores import score_profiles
 
 __all__ = ["ablate_rules", "format_ablation", "format_rule_list"]
 
@@ -41,18 +42,19 @@ def ablate_rules(gold: dict[str, GoldPage], pages_dir: str | os.PathLike[str],
         if names is not None and rule.name not in names:
             continue
         without = _scores(pages_dir, gold, (rule.name,))
-        worth[rule.name] = {c: round(baseline[c]["f1"] - without[c]["f1"], 4) for c in CATEGORIES}
+        worth[rule.name] = {r.name: round(baseline[r.name]["f1"] - without[r.name]["f1"], 4) for r in eval_rows()}
     return {"baseline": baseline, "rules": worth}
 
 
 def format_ablation(result: dict[str, Any]) -> str:
     """Return the ablation as a text table: one row per rule, the F1 each category loses without it."""
-    short = ("zones", "ind", "ind+nm", "proj", "org", "people", "events")
+    rows = eval_rows()
+    short = tuple(row.short for row in rows)
     width = max([len(n) for n in result["rules"]] + [8])
     lines = [f"{'rule off':<{width}}  " + "  ".join(f"{s:>7}" for s in short), "-" * (width + 9 * len(short))]
-    lines.append(f"{'(none) F1':<{width}}  " + "  ".join(f"{result['baseline'][c]['f1']:>7.3f}" for c in CATEGORIES))
+    lines.append(f"{'(none) F1':<{width}}  " + "  ".join(f"{result['baseline'][r.name]['f1']:>7.3f}" for r in rows))
     for name, worth in result["rules"].items():
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{worth[c]:>+7.3f}" for c in CATEGORIES))
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{worth[r.name]:>+7.3f}" for r in rows))
     lines.append("F1 lost with the rule off: positive = the rule helps on these pages.")
     return "\n".join(lines)
 
