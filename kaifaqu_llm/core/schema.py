@@ -244,7 +244,10 @@ _RECORD_PROPERTIES = {
     "model": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     "prompt_version": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     "usage": {"type": "object", "properties": {k: {"type": "integer"} for k in (
-        "prompt_tokens", "completion_tokens", "requests", "retries", "cached_prompt_tokens")}},
+        "prompt_tokens", "completion_tokens", "requests", "retries", "cached_prompt_tokens", "reasks", "rejected")}},
+    "rejected": {"type": "array", "description": "invalid facts dropped from the model's answer (llm backend)",
+                 "items": {"type": "object", "properties": {"list": {"type": "string"}, "item": {},
+                                                            "reason": {"type": "string"}}}},
     "error": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     "article_start": {"type": "integer"},
     "article_end": {"type": "integer"},
