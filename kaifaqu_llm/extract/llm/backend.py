@@ -41,7 +41,7 @@ from .capabilities import instructor_mode
 from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
 from .negotiation import ModeNegotiator, is_mode_rejection
-from .request_schema import compact_schema, response_model
+from .request_schema import compact_schema, response_model, tighten_schema_text
 from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
 from ...core.document import Article
 from ...core.errors import (
@@ -354,6 +354,8 @@ class LLMBackend:
             sent += 1
 
         hooks.on("completion:kwargs", count_request)
+        if mode in ("JSON", "MD_JSON"):
+            hooks.on("completion:kwargs", tighten_schema_text)  # instructor indents the schema it appends
         try:
             answer, completion = await self._instructor(mode).create_with_completion(
                 messages=messages,
