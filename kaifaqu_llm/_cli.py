@@ -212,7 +212,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
         f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
         f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
-        f"retries {usage.retries}, "
+        f"retries {usage.retries} (reasks {usage.reasks}), rejected facts {usage.rejected}, "
         f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
     )
     if result.written:

@@ -211,7 +211,7 @@ def article_record(article: Article, result: BackendResult, pages: Mapping[str, 
     ``catalog`` its zones are linked.
     """
     common = dict(backend=backend_name, model=model, prompt_version=prompt_version, usage=result.usage.to_json())
-    extra = {"cache_key": result.cache_key} if result.cache_key else None
+    extra = {k: v for k, v in (("cache_key", result.cache_key), ("rejected", result.rejected)) if v} or None
     if result.profile is None:
         return error_record(article, result.error or "no profile", extra=extra, **common)
     try:
