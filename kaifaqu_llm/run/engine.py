@@ -297,7 +297,7 @@ class _Run:
             result.notes.append(notice)
         if self.temp is not None or self.small:  # a small run keeps its records; a large one reads them on demand
             result.kept_records = [json.loads(line) for line in _run_lines(self.out, plans)]
-        else:
+        if self.temp is None:
             result.written = _write_outputs(self.out, result, self.infos, self.options.formats)
         result.seconds = time.perf_counter() - self.started
         return result
