@@ -13,6 +13,7 @@ needs every page at once and keeps them).
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import heapq
 import json
@@ -264,7 +265,8 @@ class _Run:
     def __init__(self, inputs: Iterable[Any], out_dir: Any, config: BatchConfig, options: ExtractOptions) -> None:
         self.started = time.perf_counter()
         self.options = options
-        self.config = replace(config, max_in_flight=per_worker_in_flight(options.budget, options.workers))
+        self.config = copy.copy(config)  # not replace(): a config for backend objects skips registry checks
+        object.__setattr__(self.config, "max_in_flight", per_worker_in_flight(options.budget, options.workers))
         self.temp = None if out_dir is not None else tempfile.mkdtemp(prefix="kaifaqu-")
         self.out = Path(out_dir if out_dir is not None else self.temp)
         self.source = PageSource(inputs)
