@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-import heapq
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ from ..outputs.files import PROFILES_FILE, atomic_write_text
 from .batch import BatchConfig, Worker, _worker, close_workers, per_worker_in_flight
 from .options import ExtractOptions
 from .rows import PageSource, article_row, page_problem, segment_pages
-from .shards import Collector, ShardPlan, new_plans, shard_lines, shard_of
+from .shards import Collector, ShardPlan, new_plans, shard_of
 
 __all__ = ["ExtractResult", "BatchResult", "RunOutcome", "run_async", "run", "extract_batch", "inline_engine",
            "local_engine", "engine_for"]
@@ -62,9 +61,9 @@ class RunOutcome:
 class ExtractResult(RunOutcome):
     """What a run produced: counts, bad inputs, failed articles, totals and files written.
 
-    ``records`` (in ``profiles.jsonl`` order) is read from the run's shard files
-    when asked for, so a large run never holds them all; a run without an
-    output directory keeps them.
+    ``records`` (in ``profiles.jsonl`` order) are the lines of this run's pages
+    in ``profiles.jsonl``, read when asked for, so a large run never holds them
+    all; a small run, and a run without an output directory, keeps them.
     """
 
     backend: str = ""
@@ -96,11 +95,23 @@ class ExtractResult(RunOutcome):
 
 
 def _run_lines(out: Path, plans: Sequence[ShardPlan]) -> Iterator[str]:
+    """Yield the lines of ``OUT/profiles.jsonl`` of this run's pages, in file order.
+
+    Read from ``profiles.jsonl`` (replaced atomically) and not from the shard
+    files, which another process writing into the same OUT may have replaced
+    with shards of other pages.
+    """
     from ..outputs.files import _line_key
 
-    parts = [((_line_key(line), line) for line in shard_lines(out, p.index, p.n))
-             for p in plans if p.articles]
-    return (line for _, line in heapq.merge(*parts, key=lambda item: item[0]))
+    sources = {source for plan in plans for source in plan.sources}
+    path = out / PROFILES_FILE
+    if not sources or not path.exists():
+        return
+    with open(path, encoding="utf-8-sig") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if line.strip() and _line_key(line)[0] in sources:
+                yield line
 
 
 class _Rows:

@@ -4,7 +4,10 @@ Every page goes to shard ``shard_of(source, n)`` (a stable hash, the same on
 every machine and run), so a shard holds whole pages. Records are appended to
 a private partial file as their articles finish; when all of a shard's
 articles are back the shard is written, sorted, and merged into
-``OUT/profiles.jsonl`` under the OUT lock::
+``OUT/profiles.jsonl`` under the OUT lock (partial files are per process; the
+shard files are shared, so two processes writing into one OUT replace each
+other's shard files, but never a page's lines in ``profiles.jsonl`` with
+another page's)::
 
     OUT/shards/part-00003-of-00016.jsonl   one profile record per line, sorted
     OUT/shards/part-00003-of-00016.done    {"rows", "errors", "input_digest", "usage"}
@@ -229,8 +232,9 @@ class Collector:
                 done.unlink()  # never leave a manifest describing a file about to be replaced
             atomic_write_text(target, text)
             atomic_write_text(done, json.dumps(manifest, ensure_ascii=False))
-            merge_sorted_lines(self.out_dir, [lambda: shard_lines(self.out_dir, index, self.n)], plan.sources,
-                               locked=True)
+            if plan.sources:  # a shard without pages has nothing to add to profiles.jsonl or replace in it
+                merge_sorted_lines(self.out_dir, [lambda: shard_lines(self.out_dir, index, self.n)], plan.sources,
+                                   locked=True)
         self.merged.add(index)
         with contextlib.suppress(FileNotFoundError):
             self._partial_path(index).unlink()
@@ -245,10 +249,15 @@ class Collector:
                     self._take(index, doc_id, error_record(article, "the engine returned no result for this article",
                                                            backend=self.backend))
             self._flush(index)
-        earlier = [plan for plan in self.plans if plan.index not in self.merged and plan.matches(self.out_dir)]
-        if earlier:
-            merge_sorted_lines(self.out_dir, [_lines_of(self.out_dir, p) for p in earlier],
-                               [s for p in earlier for s in p.sources])
+        from ..outputs.files import out_lock
+
+        # Checked under the lock: another process writing into OUT may have replaced a shard file since the plan.
+        with out_lock(self.out_dir):
+            earlier = [plan for plan in self.plans
+                       if plan.index not in self.merged and plan.sources and plan.matches(self.out_dir)]
+            if earlier:
+                merge_sorted_lines(self.out_dir, [_lines_of(self.out_dir, p) for p in earlier],
+                                   [s for p in earlier for s in p.sources], locked=True)
 
     def close(self) -> None:
         """Drop the partial files of shards left unwritten (an interrupted run)."""
