@@ -242,7 +242,7 @@ _RECORD_PROPERTIES = {
     "article_index": {"type": "integer"},
     "title": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     "zone_header": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-    "backend": {"enum": ["rules", "llm", "hybrid", "custom"]},
+    "backend": {},  # filled from the backend registry when the schema is exported
     "model": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     "prompt_version": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     "usage": {"type": "object", "properties": {k: {"type": "integer"} for k in
@@ -269,6 +269,11 @@ def export_json_schemas() -> dict[str, dict]:
             definition.setdefault("required", []).extend(["grounded", "start", "end"])
     record["title"] = "ProfileRecord"
     record["description"] = "One line of OUT/profiles.jsonl: an article's grounded zone profile."
-    record["properties"] = {**_RECORD_PROPERTIES, **record["properties"]}
+    from ..extract.registry import record_backends  # the registry sits above core: imported when asked
+
+    backend = {"enum": list(record_backends()),
+               "description": "the backend that made the record: a registered backend (the built-in ones when the "
+                              "schema was exported), or 'custom' for an unnamed backend object"}
+    record["properties"] = {**_RECORD_PROPERTIES, "backend": backend, **record["properties"]}
     record["required"] = ["source", "article_index", "title", *FACT_LISTS, "backend", "usage", "error"]
     return {"article_profile.json": asked, "profile_record.json": record}

@@ -22,9 +22,11 @@ from ..core.errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from .backend import Backend
 
-__all__ = ["BackendContext", "BackendSpec", "register_backend", "backend_spec", "backend_names", "AUTO"]
+__all__ = ["BackendContext", "BackendSpec", "register_backend", "backend_spec", "backend_names", "record_backends",
+           "AUTO", "CUSTOM"]
 
 AUTO = "auto"
+CUSTOM = "custom"  # the ``backend`` of records made by a backend object that has no name
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ _REGISTRY: dict[str, BackendSpec] = {}
 def register_backend(name: str, factory: Callable[[BackendContext], Backend], *, needs_model: bool = False,
                      description: str = "") -> BackendSpec:
     """Register (or replace) the backend ``name``; return its spec. ``auto`` is reserved."""
-    if not name or name == AUTO:
+    if not name or name in (AUTO, CUSTOM):
         raise ConfigError(f"cannot register a backend named {name!r}")
     spec = BackendSpec(name, factory, needs_model, description)
     _REGISTRY[name] = spec
@@ -80,6 +82,11 @@ def backend_spec(name: str) -> BackendSpec:
 def backend_names(*, auto: bool = False) -> tuple[str, ...]:
     """Return the registered backend names (with ``auto`` first when asked)."""
     return ((AUTO,) if auto else ()) + tuple(_REGISTRY)
+
+
+def record_backends() -> tuple[str, ...]:
+    """Return the values a record's ``backend`` may take: every registered name, then :data:`CUSTOM`."""
+    return (*backend_names(), CUSTOM)
 
 
 def _rules(context: BackendContext) -> Backend:

@@ -21,7 +21,7 @@ from typing import Any
 from ..core.document import Page
 from ..core.errors import ConfigError, redact
 from ..extract.backend import Backend
-from ..extract.registry import backend_names, backend_spec
+from ..extract.registry import CUSTOM, backend_names, backend_spec
 from .batch import BatchConfig, article_record, extract_article
 from .engine import ExtractResult, RunOutcome, run_async
 from .options import ExtractOptions
@@ -89,7 +89,7 @@ async def extract_async(
             config = ModelConfig.resolve()
         batch_config, note = BatchConfig.resolve(config, options.backend, options=options)
     else:
-        name = getattr(backend, "name", None) or "custom"
+        name = getattr(backend, "name", None) or CUSTOM
         batch_config, note = BatchConfig(backend=name, options=options, registered=False), f"using the {name} backend"
         backends = (backend,)
     return await run_async(inputs, out_dir, batch_config, options, note=note, backends=backends)
