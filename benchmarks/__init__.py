@@ -1,4 +1,4 @@
-"""Benchmarks for issue #7: our own cost beside the model's. Numbers, not tests.
+"""Benchmarks for issues #7 and #17 (memory): our own cost beside the model's. Numbers, not tests.
 
     python -m benchmarks              # run all, rewrite benchmarks/results.md
     python -m benchmarks throughput   # one (or several) by name, print markdown
@@ -20,4 +20,5 @@ BENCHMARKS = {
     "warm_cache": "benchmarks.warm_cache",
     "tokens": "benchmarks.tokens",
     "speed": "benchmarks.speed",
+    "memory": "benchmarks.memory",
 }
