@@ -100,7 +100,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("extract", help="extract grounded zone profiles into OUT/")
     p.add_argument("inputs", nargs="+", metavar="PAGE_OR_DIR", help="page files or directories of .txt pages")
     p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory (profiles.jsonl, zones.jsonl...)")
-    p.add_argument("--backend", default="auto", choices=["auto", "llm", "rules", "hybrid"],
+    from .extract.registry import backend_names
+
+    p.add_argument("--backend", default="auto", choices=list(backend_names(auto=True)),
                    help="auto (default): the model when one is configured, else the rules")
     p.add_argument("--model", help="model name (env KAIFAQU_MODEL)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (env KAIFAQU_BASE_URL, OPENAI_BASE_URL)")
@@ -146,40 +148,11 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_extract)
 
 
-def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progress: bool) -> int:
-    from .run.batch import BatchConfig
-    from .run.shards import BatchOptions, extract_batch
-
-    try:
-        low, high = (int(v) for v in args.actors.split(","))
-    except ValueError:
-        raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
-    batch_config, note = BatchConfig.resolve(
-        config, args.backend, base_urls=urls, max_in_flight=args.max_in_flight or args.concurrency,
-        cache_dir=args.cache_dir, use_cache=not args.no_cache, refresh=args.refresh, strict=args.strict,
-        catalogs=tuple(args.catalog))
-    options = BatchOptions(engine=args.engine, shards=args.shards, max_in_flight=args.max_in_flight or args.concurrency,
-                           address=args.address, actors=(low, high), stitch=args.stitch,
-                           formats=tuple(args.format), progress=progress)
-    result = extract_batch(args.inputs, args.out, batch_config, options)
-    _print_err(f"kaifaqu: {note}")
-    _print_err(f"kaifaqu: engine {args.engine}, {options.shards} shard(s)")
-    _print_failures(result)
-    usage = result.usage
-    _print_err(
-        f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
-        f"{result.shards - result.shards_skipped} of {result.shards} shard(s) run ({result.articles_run} "
-        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} (cached "
-        f"{usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
-        f"retries {usage.retries}"
-    )
-    _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
-    return EXIT_OK if result.ok else EXIT_FAILED
-
-
 def _cmd_extract(args: argparse.Namespace) -> int:
     from .extract.llm.config import ModelConfig
-    from .run.pipeline import ExtractOptions, extract
+    from .run.batch import BatchConfig
+    from .run.engine import run
+    from .run.options import ExtractOptions
 
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
                                    "temperature": args.temperature,
@@ -188,6 +161,10 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
     if len(urls) > 1 and args.engine == "single":
         raise ConfigError("several --base-url replicas need --engine local or --engine ray")
+    try:
+        low, high = (int(v) for v in args.actors.split(","))
+    except ValueError:
+        raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
     rules_off = _rules_off(args.rules_off)
     progress = False
@@ -195,25 +172,32 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         from .outputs.progress import progress_enabled
 
         progress = progress_enabled(quiet=args.quiet)
-    if args.engine != "single":
-        return _cmd_extract_batch(args, config, urls, progress)
+    engine = "inline" if args.engine == "single" else args.engine
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
-        catalogs=tuple(args.catalog), progress=progress, rules_off=rules_off,
-    )
-    result = extract(args.inputs, args.out, config=config, options=options)
+        catalogs=tuple(args.catalog), progress=progress, engine=engine, shards=args.shards,
+        max_in_flight=args.max_in_flight, address=args.address, actors=(low, high), rules_off=rules_off)
+    try:
+        batch_config, note = BatchConfig.resolve(config, args.backend, base_urls=urls, options=options)
+    except ConfigError as exc:
+        flags = "pass --model" if "needs a model" in str(exc) else "the key is read from the environment only"
+        raise ConfigError(f"{exc} ({flags})") from None
+    result = run(args.inputs, args.out, batch_config, options, note=note)
     _print_err(f"kaifaqu: {result.backend_note}")
-    for note in result.notes:
-        _print_err(f"kaifaqu: {note}")
+    if engine != "inline":
+        _print_err(f"kaifaqu: engine {engine}, {result.shards} shard(s)")
+    for line in result.notes:
+        _print_err(f"kaifaqu: {line}")
     _print_failures(result)
     usage = result.usage
     _print_err(
-        f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
-        f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
+        f"kaifaqu: {result.pages} page(s), {result.articles} article(s), {result.failed} failed, "
+        f"backend {result.backend}, {result.shards - result.shards_skipped} of {result.shards} shard(s) run "
+        f"({result.articles_run} article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
         f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
         f"retries {usage.retries} (reasks {usage.reasks}), rejected facts {usage.rejected}, "
-        f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
+        f"cache hits {result.cache_hits}"
     )
     if result.written:
         _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")

@@ -22,13 +22,10 @@ part of them that were reasks. A cache hit costs nothing:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import hashlib
-import importlib
 import json
 import logging
-import time
 from typing import Any
 
 import instructor
@@ -40,20 +37,19 @@ from ..cache import ProfileCache, cache_key, canonical_json
 from .capabilities import instructor_mode
 from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
-from .negotiation import ModeNegotiator, is_mode_rejection
+from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
 from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
-    QuotaExceededError,
     ResponseError,
-    TransportError,
     redact,
 )
 from .prompts import DEFAULT_PROMPT_VERSION, load_prompts
 from ...core.schema import ArticleProfile
 from .secrets import register_secrets
+from .transport import is_transient, openai, retry_after_seconds, transport_error
 
 __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_seconds"]
 
@@ -61,63 +57,7 @@ __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_
 # them all to stderr. Applications that configure logging still receive them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
-class _LazyModule:
-    """A module imported on first attribute access.
-
-    ``import openai`` takes about a second; a run answered entirely from the cache never needs it
-    (benchmarks/results.md, section 3), so it is imported when a request or an error first needs it.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
-
-
-openai: Any = _LazyModule("openai")
-
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
-
-
-def _is_quota(exc: BaseException) -> bool:
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    body = exc.body if isinstance(exc.body, dict) else {}
-    return "insufficient_quota" in (exc.code, body.get("type"), getattr(exc, "type", None))
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Return True for a transport failure worth retrying: 429 (not out-of-quota), 5xx, timeout, lost connection.
-
-    A server refusing the request's structured-output form (even as HTTP 500) is not
-    transient: mode negotiation handles it.
-    """
-    if _is_quota(exc) or is_mode_rejection(exc):
-        return False
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500
-    return isinstance(exc, openai.APIConnectionError)  # APITimeoutError is a subclass
-
-
-def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """Return the wait a 429/503 answer asks for (``retry-after-ms`` or ``Retry-After``), or None."""
-    if not isinstance(exc, openai.APIStatusError):
-        return None
-    headers = exc.response.headers
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            return max(float(raw) / scale, 0.0)
-        except ValueError:
-            pass
-        try:  # Retry-After may also be an HTTP date
-            return max(email.utils.parsedate_to_datetime(raw).timestamp() - time.time(), 0.0)
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 def _add_tokens(usage: Usage, completion_usage: Any) -> None:
@@ -150,10 +90,13 @@ class LLMBackend:
         refresh: bool = False,
         prompt_version: str = DEFAULT_PROMPT_VERSION,
         http_client: Any = None,
+        identity: str | None = None,
     ) -> None:
         if not config.model:
-            raise ConfigError("the llm backend needs a model: set KAIFAQU_MODEL or pass --model")
+            raise ConfigError("the llm backend needs a model: set ModelConfig.model (or KAIFAQU_MODEL)")
         self.config = config
+        # The endpoint named in cache keys: replicas of one model pass the first replica's URL.
+        self.identity = (identity or config.effective_base_url).rstrip("/")
         register_secrets(config.secrets())  # masked in every log record, the SDK's included
         self.cache = cache
         self.refresh = refresh
@@ -196,7 +139,7 @@ class LLMBackend:
         return cache_key(
             {
                 "model": self.config.model,
-                "base_url": self.config.effective_base_url,
+                "base_url": self.identity,
                 "mode": self.mode,
                 "prompt_version": self.prompt_version,
                 "prompt_fingerprint": self._prompts.fingerprint,
@@ -339,7 +282,7 @@ class LLMBackend:
                     call = functools.partial(self._call, messages, usage, temperature=temperature)
                     return await self._negotiator.run(call)
         except openai.APIError as exc:
-            raise self._transport_error(exc, attempts) from None
+            raise transport_error(exc, self.config.effective_base_url, self.config.timeout, attempts) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _call(
@@ -382,20 +325,6 @@ class LLMBackend:
             raise ResponseError("the reply was cut off (finish_reason=length); raise --max-tokens") from None
         finally:
             usage.requests += sent
-
-    def _transport_error(self, exc: openai.APIError, attempts: int) -> TransportError:
-        where = self.config.effective_base_url
-        if _is_quota(exc):
-            return QuotaExceededError(f"insufficient_quota at {where}: the account has no quota left (not retried)")
-        tries = f"after {attempts} attempt(s)"
-        if isinstance(exc, openai.APITimeoutError):
-            return TransportError(f"request to {where} timed out ({self.config.timeout:g}s) {tries}")
-        if isinstance(exc, openai.APIConnectionError):
-            return TransportError(f"could not connect to {where} {tries}: {_first_line(str(exc))}")
-        if isinstance(exc, openai.APIStatusError):
-            retried = "" if is_transient(exc) else " (not retried)"
-            return TransportError(f"HTTP {exc.status_code} from {where}{retried} {tries}: {_first_line(exc.message)}")
-        return TransportError(f"{type(exc).__name__} from {where} {tries}: {_first_line(str(exc))}")
 
     async def aclose(self) -> None:
         """Close the HTTP client (a caller-supplied ``http_client`` is left open) and the cache."""
