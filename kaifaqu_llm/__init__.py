@@ -49,6 +49,7 @@ from .core.schema import (
     Zone,
     export_json_schemas,
 )
+from .core.record import ProfileRecord
 from .pages.stitch import stitch
 
 __version__ = "0.1.0"
@@ -98,6 +99,7 @@ __all__ = [
     "Organization",
     "Person",
     "Event",
+    "ProfileRecord",
     "export_json_schemas",
     # zone registry, exports, review page
     "build_registry",

@@ -110,7 +110,11 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--endpoint", help="endpoint kind when the URL does not tell: openai, deepseek, qwen, vllm, "
                                       "llamacpp, llamacpppython, lmstudio, ollama, local, generic")
     p.add_argument("--concurrency", type=int, default=8, help="articles in flight (default 8)")
-    p.add_argument("--timeout", type=float, help="seconds per request")
+    p.add_argument("--timeout", type=float, help="seconds per request (env KAIFAQU_TIMEOUT; default: from the "
+                                                  "endpoint, long for local servers)")
+    p.add_argument("--max-tokens", type=int, help="cap on the answer's tokens; a cut-off answer is an error for its "
+                                                  "article (env KAIFAQU_MAX_TOKENS; default: from the endpoint)")
+    p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
@@ -147,7 +151,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     from .run.engine import run
     from .run.options import ExtractOptions
 
-    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask,
+    overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
+                                   "temperature": args.temperature,
                                    "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
@@ -186,7 +191,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         f"kaifaqu: {result.pages} page(s), {result.articles} article(s), {result.failed} failed, "
         f"backend {result.backend}, {result.shards - result.shards_skipped} of {result.shards} shard(s) run "
         f"({result.articles_run} article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
-        f"completion {usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}, "
+        f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}, "
         f"cache hits {result.cache_hits}"
     )
     if result.written:
@@ -231,6 +236,7 @@ def _add_zones(sub: argparse._SubParsersAction) -> None:
 def _cmd_zones(args: argparse.Namespace) -> int:
     import json
 
+    from .core.facts import zone_fact_kinds
     from .zones.registry import read_registry
 
     registry = read_registry(args.out)
@@ -243,15 +249,15 @@ def _cmd_zones(args: argparse.Namespace) -> int:
 
     linked = any(z.get("catalog_code") for z in registry)
     table = Table(box=None, pad_edge=False)
-    columns = ["zone", "type", "city", "articles", "indicators", "projects", "organizations", "people", "events"]
-    for column in columns[:3] + (["catalog"] if linked else []):
+    counted = [kind.name for kind in zone_fact_kinds()]
+    for column in ["zone", "type", "city"] + (["catalog"] if linked else []):
         table.add_column(column)
-    for column in columns[3:]:
+    for column in ["articles", *counted]:
         table.add_column(column, justify="right")
     for zone in registry:
         row = [zone.get("canonical") or "(unassigned)", zone.get("type") or "", zone.get("city") or ""]
         row += [zone.get("catalog_code") or ""] if linked else []
-        row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in columns[4:]]
+        row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in counted]
         table.add_row(*row)
     Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False).print(table)
     return EXIT_OK

@@ -46,6 +46,9 @@ __all__ = [
     "drop",
     "empty_choices",
     "no_tool_call",
+    "mode_rejected",
+    "cut_off",
+    "rejecting",
     "INVENTED_QUOTE",
 ]
 
@@ -148,6 +151,26 @@ def no_tool_call() -> Reply:
     return Reply("no_tool_call")
 
 
+def cut_off() -> Reply:
+    """An answer stopped by ``max_tokens``: half a JSON object, ``finish_reason: length``."""
+    return Reply("cut_off", content='{"zones": [{"mention": "某某开发区", "evidence": "某某')
+
+
+def mode_rejected() -> Reply:
+    """What llama-cpp-python's server answers a ``json_schema`` response_format: HTTP 500, not a transient error."""
+    message = "response_format.type: Input should be 'text' or 'json_object'"
+    return status_reply(500, body={"error": {"message": message, "type": "internal_server_error", "code": 500}})
+
+
+def rejecting(*shapes: str) -> Callable[[RecordedRequest], Reply | None]:
+    """A ``script`` answering :func:`mode_rejected` to every request in one of ``shapes`` (``json_schema``, ``tools``...)."""
+
+    def script(request: RecordedRequest) -> Reply | None:
+        return mode_rejected() if request.mode in shapes else None
+
+    return script
+
+
 @dataclass
 class RecordedRequest:
     """One request the server received."""
@@ -213,6 +236,15 @@ def build_profile(text: str, *, invent: bool = False) -> dict:
     return profile
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 def _tokens(text: str) -> int:
     return max(1, sum(1 for ch in text if not ch.isspace()) // 2)
 
@@ -228,7 +260,12 @@ class FakeOpenAIServer:
         invent: bool = False,
         model: str = "fake-model",
         max_concurrency: int | None = None,
+        prompt_cache: str | None = None,
     ) -> None:
+        # A provider prompt cache: "openai" reports the prompt prefix seen before as
+        # usage.prompt_tokens_details.cached_tokens, "deepseek" as usage.prompt_cache_hit_tokens.
+        self.prompt_cache = prompt_cache
+        self._prompts_seen: list[str] = []
         self._queue: deque[Reply] = deque()
         self._script = script if callable(script) else None
         if script is not None and not callable(script):
@@ -303,7 +340,7 @@ class FakeOpenAIServer:
     # -- answering ------------------------------------------------------------
     def _completion(self, request: RecordedRequest, reply: Reply) -> dict:
         tool = ((request.body.get("tools") or [{}])[0].get("function") or {}).get("name")
-        if reply.kind == "content":
+        if reply.kind in ("content", "cut_off"):
             text = reply.content or ""
         else:
             profile = reply.profile if reply.profile is not None else build_profile(request.article, invent=reply.invent)
@@ -319,10 +356,20 @@ class FakeOpenAIServer:
             }
         prompt = "".join(str(m.get("content") or "") for m in request.body.get("messages") or [])
         choices = [] if reply.kind == "empty_choices" else [
-            {"index": 0, "message": message, "finish_reason": "tool_calls" if "tool_calls" in message else "stop"}
+            {"index": 0, "message": message,
+             "finish_reason": "length" if reply.kind == "cut_off" else "tool_calls" if "tool_calls" in message else "stop"}
         ]
-        usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(text)}
+        usage: dict[str, Any] = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(text)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if self.prompt_cache:
+            with self._lock:
+                shared = max((_common_prefix(prompt, seen) for seen in self._prompts_seen), default=0)
+                self._prompts_seen.append(prompt)
+            cached = _tokens(prompt[:shared]) if shared else 0
+            if self.prompt_cache == "deepseek":
+                usage["prompt_cache_hit_tokens"] = cached
+            else:
+                usage["prompt_tokens_details"] = {"cached_tokens": cached}
         request.usage = usage
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",

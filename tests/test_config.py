@@ -101,3 +101,16 @@ def test_cache_dir_precedence(tmp_path: Path) -> None:
     del env["XDG_CACHE_HOME"]
     assert resolve_cache_dir(None, env) == tmp_path / ".cache" / "kaifaqu-llm"
     assert not (tmp_path / ".cache").exists()  # resolving does not create anything
+
+
+def test_generation_settings_from_env_and_profile_defaults() -> None:
+    hosted = ModelConfig.resolve(model="m", base_url="https://api.deepseek.com/v1", env={})
+    local = ModelConfig.resolve(model="m", base_url="http://127.0.0.1:8080/v1", env={})
+    assert hosted.max_tokens and local.max_tokens and local.timeout > hosted.timeout  # CPU servers are slow
+    env = {"KAIFAQU_MAX_TOKENS": "512", "KAIFAQU_TEMPERATURE": "0.2", "KAIFAQU_TIMEOUT": "33"}
+    config = ModelConfig.resolve(model="m", env=env)
+    assert (config.max_tokens, config.temperature, config.timeout) == (512, 0.2, 33.0)
+    flags = ModelConfig.resolve(model="m", env=env, max_tokens=64, temperature=None, timeout=9.0)
+    assert (flags.max_tokens, flags.temperature, flags.timeout) == (64, 0.2, 9.0)  # flags win, None falls through
+    with pytest.raises(ConfigError, match="KAIFAQU_MAX_TOKENS"):
+        ModelConfig.resolve(model="m", env={"KAIFAQU_MAX_TOKENS": "lots"})

@@ -27,8 +27,8 @@ def test_rule_facts_the_model_lacks_are_possible_misses_and_invented_numbers_are
     result = cross_check(model, rules, TEXT)
     misses = result["possible_misses"]
     assert "zones" not in misses and "people" not in misses
-    assert any("3.5亿元" in label for label in misses["indicators"])
-    assert misses["organizations"] == ["太原理工大学"]
+    assert any("3.5 亿元" in label for label in misses["indicators"])
+    assert misses["organizations"] == ["太原理工大学 高校"]  # the label the review page shows: name and kind
     assert [n["value"] for n in result["numbers_not_in_text"]] == [4.2]
 
 

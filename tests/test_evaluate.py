@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+from kaifaqu_llm.core.facts import eval_rows
 from kaifaqu_llm.evaluate.scores import (
-    CATEGORIES,
     fact_matches,
     format_table,
     load_segments,
@@ -13,6 +13,8 @@ from kaifaqu_llm.evaluate.scores import (
 from kaifaqu_llm.core.errors import GoldFormatError, InputError
 from kaifaqu_llm.evaluate.gold import load_gold
 from kaifaqu_llm.outputs.files import read_profiles
+
+CATEGORIES = [row.name for row in eval_rows()]
 
 GOLD_ARTICLE = {
     "index": 0, "zone_header": "平遥经济技术开发区", "title": "项目建设提速", "subtitle": None,
@@ -43,6 +45,7 @@ def perfect_record():
     return {
         "source": "p1.txt", "article_index": 0,
         "zones": [{"mention": "平遥经开区", "canonical": "平遥经济技术开发区"}],
+        "industries": [{"name": "装备制造"}],
         "indicators": [{"name": "规模以上工业增加值", "value": 12.5, "unit": "亿元"},
                        {"name": "入驻企业数量", "value": 20, "unit": "余家"}],
         "projects": [{"name": "年产5万吨碳纤维项目"}],
@@ -94,6 +97,19 @@ def test_lenient_matching_rules(gold_dir):
     assert (overall["organizations"]["tp"], overall["organizations"]["fp"]) == (2, 0)  # duplicates pooled once
     assert overall["people"]["tp"] == 0  # people match on the exact name
     assert overall["events"]["tp"] == 1
+
+
+def test_industries_and_events_are_scored_rows(gold_dir):
+    assert {"industries", "events"} <= set(CATEGORIES)
+    record = {"source": "p1.txt",
+              "industries": [{"name": "高端装备制造"}, {"name": "装备制造"}, {"name": "新材料"}],
+              "events": [{"date": "5月18日", "what": "平遥经开区与太原理工大学签约"},
+                         {"date": "6月1日", "what": "平遥经开区与太原理工大学签署战略合作协议"}]}
+    overall = score_profiles(load_gold(gold_dir), [record])["overall"]
+    # names by containment, one-to-one: the exact 装备制造 pairs first, 高端装备制造 and 新材料 are extra
+    assert (overall["industries"]["tp"], overall["industries"]["fp"], overall["industries"]["fn"]) == (1, 2, 0)
+    # an event needs the date to agree as well as the description
+    assert (overall["events"]["tp"], overall["events"]["fp"], overall["events"]["fn"]) == (1, 1, 0)
 
 
 def test_one_gold_fact_matches_one_prediction(gold_dir):

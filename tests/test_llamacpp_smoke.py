@@ -109,7 +109,7 @@ def test_extract_one_seed_page_through_llama_cpp(llama_server: str, tmp_path: Pa
     # Real tokens were counted for every article, retries and reasks included.
     assert result.usage.requests >= len(result.records) and result.usage.prompt_tokens > 500 * len(result.records)
     for record in result.records:
-        assert record["model"] == "gemma-3-270m" and record["prompt_version"] == "v1"
+        assert record["model"] == "gemma-3-270m" and record["prompt_version"] == "v2"
         assert record["usage"]["requests"] >= 1 and record["usage"]["prompt_tokens"] > 0
         if record["error"]:
             # A tiny model may ramble past max_tokens: that must be an error record, never a crash.

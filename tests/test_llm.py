@@ -70,7 +70,7 @@ def test_each_mode_sends_its_shape_and_parses_the_answer(fake_server, make_confi
 def test_json_mode_schema_text_keeps_cjk_unescaped(fake_server, make_config) -> None:
     extract(make_config(mode="JSON"))
     system = fake_server.requests[0].body["messages"][0]["content"]
-    assert "原文逐字引用" in system and "\\u" not in system  # escaped CJK would cost ~6 tokens a character
+    assert "有职务的人" in system and "\\u" not in system  # escaped CJK would cost ~6 tokens a character
 
 
 def test_local_endpoint_needs_no_key(fake_server, make_config) -> None:
@@ -89,7 +89,7 @@ def test_generation_parameters_are_sent(fake_server, make_config) -> None:
 
 def test_backend_reports_resolved_names(make_config) -> None:
     backend = LLMBackend(make_config(mode=None, base_url="http://localhost:11434/v1"))
-    assert (backend.name, backend.model, backend.mode, backend.prompt_version) == ("llm", "fake-model", "JSON", "v1")
+    assert (backend.name, backend.model, backend.mode, backend.prompt_version) == ("llm", "fake-model", "JSON", "v2")
 
 
 def test_backend_without_model_is_a_config_error(make_config) -> None:
@@ -261,7 +261,7 @@ def test_cache_holds_json_and_no_secret(fake_server, make_config, tmp_path) -> N
     result = extract(make_config(), cache=ProfileCache(tmp_path))
     stored = ProfileCache(tmp_path).get(result.cache_key)
     assert stored["profile"] == json.loads(result.profile.model_dump_json())
-    assert stored["usage"]["requests"] == 1 and stored["prompt_version"] == "v1"
+    assert stored["usage"]["requests"] == 1 and stored["prompt_version"] == "v2"
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert TEST_API_KEY.encode() not in path.read_bytes()

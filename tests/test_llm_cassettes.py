@@ -77,7 +77,7 @@ def test_mode_request_shape_replays_offline(mode: str) -> None:
     elif mode == "JSON":
         assert body["response_format"] == {"type": "json_object"} and "tools" not in body
         # The schema rides in the system message, CJK unescaped (escaping would multiply its tokens).
-        assert "原文逐字引用" in system and "\\u" not in system
+        assert "有职务的人" in system and "\\u" not in system
     else:
         schema = body["response_format"]["json_schema"]
         assert body["response_format"]["type"] == "json_schema" and schema["name"] == "ArticleProfile"

@@ -38,3 +38,4 @@ def test_library_round_trip_on_a_page_in_memory(tmp_path):
     record = result.records[0]
     assert any(i["value"] == 15.6 and i["unit"] == "亿元" and i["grounded"] for i in record["indicators"])
     assert kaifaqu_llm.read_profiles(tmp_path) == result.records
+    assert kaifaqu_llm.ProfileRecord.model_validate(record).model_dump(mode="json") == record

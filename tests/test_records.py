@@ -1,6 +1,11 @@
 """Profile records: each fact grounded in the page, flagged or dropped when not."""
 
+import json
+from pathlib import Path
+
+from kaifaqu_llm import extract, read_page
 from kaifaqu_llm.core.document import Article, Page
+from kaifaqu_llm.core.record import ProfileRecord
 from kaifaqu_llm.ground.records import build_record, error_record
 from kaifaqu_llm.core.schema import ArticleProfile
 
@@ -58,3 +63,29 @@ def test_error_record_keeps_the_article_and_the_error():
     record = error_record(ARTICLE, "server kept failing", backend="llm")
     assert record["error"] == "server kept failing" and record["indicators"] == []
     assert record["title"] == "标题" and record["article_start"] == 0
+
+
+def _line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_records_are_their_typed_model_dumped_and_optional_keys_appear_only_when_set():
+    strict = build_record(ARTICLE, _profile(), {"p.txt": PAGE}, backend="llm", strict=True,
+                          extra={"cache_key": "k1"})
+    loose = build_record(ARTICLE, _profile(), {"p.txt": PAGE}, backend="llm")
+    for record in (strict, loose, error_record(ARTICLE, "boom", backend="llm")):
+        assert _line(ProfileRecord.model_validate(record).model_dump(mode="json")) == _line(record)
+    assert list(strict)[-3:] == ["error", "dropped_ungrounded", "cache_key"]
+    assert "dropped_ungrounded" not in loose and "cache_key" not in loose
+    good, wrong_value, invented = loose["indicators"]
+    assert good["match"] == "folded" and "ungrounded_reason" not in good and "match" not in invented
+    assert list(good)[-4:] == ["grounded", "start", "end", "match"]
+
+
+def test_seed_records_round_trip_through_the_typed_model_byte_for_byte(tmp_path):
+    seeds = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+    result = extract([read_page(p) for p in seeds], tmp_path, backend="rules")
+    lines = (tmp_path / "profiles.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(result.records) > 0
+    for line in lines:
+        assert _line(ProfileRecord.model_validate_json(line).model_dump(mode="json")) == line

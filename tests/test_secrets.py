@@ -168,3 +168,24 @@ def test_password_in_the_base_url_is_a_secret_too(tmp_path) -> None:
     assert not _leaks(password, proc.stdout, proc.stderr, roots=(out, cache))
     config = ModelConfig.resolve(model="m", base_url=url, env={})
     assert password in config.secrets() and password not in f"{config} {config!r}"
+
+
+def test_help_pydoc_and_signatures_never_show_the_environment(monkeypatch) -> None:
+    import inspect
+    import pydoc
+
+    import kaifaqu_llm
+    from kaifaqu_llm.extract.llm.config import resolve_cache_dir
+
+    secret = _secret()
+    monkeypatch.setenv("KAIFAQU_API_KEY", secret)
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    texts = [
+        pydoc.render_doc(kaifaqu_llm.ModelConfig, renderer=pydoc.plaintext),
+        pydoc.render_doc(resolve_cache_dir, renderer=pydoc.plaintext),
+        str(inspect.signature(kaifaqu_llm.ModelConfig.resolve)),
+        str(inspect.signature(resolve_cache_dir)),
+    ]
+    assert "env" in texts[2]  # the parameter is there, only its value is not the environment
+    assert not _leaks(secret, *texts)
+    assert ModelConfig.resolve(model="m", base_url="https://api.example.com/v1").api_key == secret  # still read

@@ -37,6 +37,8 @@ class Article:
     ``body_start``/``body_end`` those of the body alone.
     ``parts`` lists ``(source, start, end)`` of every page region the article was
     stitched from (one entry for an unstitched article).
+    ``captions`` lists the photo captions found in the body (图为…, …摄): they stay in ``text``
+    (annotators count them as body) but are not the article's sentences; photographers are not authors.
     """
 
     source: str
@@ -53,6 +55,7 @@ class Article:
     body_start: int | None = None
     body_end: int | None = None
     parts: tuple[tuple[str, int, int], ...] = field(default=())
+    captions: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """Return the article as the JSON object of the ``kaifaqu segment --json`` contract."""
@@ -67,7 +70,7 @@ class Article:
             "text": self.text,
             "start": self.start,
             "end": self.end,
-        }
+        } | ({"captions": list(self.captions)} if self.captions else {})
 
     def as_dict(self) -> dict:
         """Return every field as a plain dict (for pickling across processes)."""

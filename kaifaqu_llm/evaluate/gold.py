@@ -2,8 +2,8 @@
 
 A gold directory holds one ``<page-stem>.json`` per page:
 ``{"source": "<page file>", "articles": [{"index", "zone_header", "title", "subtitle", "body_start",
-"body_end", "authors", "continued_from", "continues_to", "zones", "industries", "indicators",
-"projects", "organizations", "people", "events"}]}``.
+"body_end", "authors", "continued_from", "continues_to"}]}`` and, in each article, one list per fact
+kind (``zones``, ``industries``, ``indicators``...; see :mod:`kaifaqu_llm.core.facts`).
 Verbatim fields in gold have all whitespace removed; :func:`squash` does the same to our text.
 """
 
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import GoldFormatError, input_error
+from ..core.facts import fact_names
 from ..core.text import squash
 
 __all__ = ["GoldPage", "load_gold", "load_gold_page", "squash"]
 
 _WHITESPACE = re.compile(r"\s+")
 _ARTICLE_KEYS = ("index", "title", "body_start", "body_end", "authors")
-_FACT_KEYS = ("zones", "industries", "indicators", "projects", "organizations", "people", "events")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def load_gold_page(path: str | Path) -> GoldPage:
         missing = [k for k in _ARTICLE_KEYS if k not in article]
         if missing:
             raise input_error(path, f"article {i} lacks {', '.join(missing)}", GoldFormatError)
-        for key in _FACT_KEYS:
+        for key in fact_names():
             if not isinstance(article.get(key, []), list):
                 raise input_error(path, f"article {i}: {key} must be a list", GoldFormatError)
     return GoldPage(source=str(source), path=str(path), articles=tuple(data["articles"]))

@@ -18,13 +18,19 @@ __all__ = ["Usage", "BackendResult", "Backend", "RulesBackend"]
 
 @dataclass
 class Usage:
-    """Tokens and requests one article (or a whole run) cost; retries included."""
+    """Tokens and requests one article (or a whole run) cost; retries included.
+
+    ``cached_prompt_tokens`` is the part of ``prompt_tokens`` the provider served
+    from its prompt cache (a stable prompt prefix makes it large; 0 when the
+    provider does not say).
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
     retries: int = 0
     cache_hit: bool = False
+    cached_prompt_tokens: int = 0
 
     def add(self, other: "Usage") -> None:
         """Add ``other``'s counts into this one (``cache_hit`` is not summed)."""
@@ -32,6 +38,7 @@ class Usage:
         self.completion_tokens += other.completion_tokens
         self.requests += other.requests
         self.retries += other.retries
+        self.cached_prompt_tokens += other.cached_prompt_tokens
 
     @property
     def total_tokens(self) -> int:
@@ -39,8 +46,16 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def to_json(self) -> dict:
-        """Return the usage as the ``usage`` object of a profile record."""
-        return asdict(self)
+        """Return the usage as the ``usage`` object of a profile record.
+
+        ``cached_prompt_tokens`` is there whenever a model was asked or its cached
+        answer used; a backend that never talks to a model (the rules) keeps the
+        original keys only.
+        """
+        data = asdict(self)
+        if not (self.requests or self.cache_hit or self.cached_prompt_tokens):
+            del data["cached_prompt_tokens"]
+        return data
 
 
 @dataclass

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from ..core.schema import FACT_LISTS, ArticleProfile
+from ..core.facts import fact_kinds
+from ..core.schema import ArticleProfile
 
 __all__ = ["estimate_tokens", "split_text", "merge_chunk_profiles"]
 
@@ -100,40 +101,27 @@ def split_text(text: str, budget: int) -> list[str]:
     return [text[s:e] for s, e in chunks]
 
 
-def _norm(value: object) -> object:
-    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
-
-
-_KEYS: dict[str, Callable[[dict], tuple]] = {
-    "zones": lambda f: (_norm(f.get("canonical") or f.get("mention")),),
-    "industries": lambda f: (_norm(f.get("name")),),
-    "indicators": lambda f: tuple(_norm(f.get(k)) for k in ("subject", "name", "value", "unit", "period")),
-    "projects": lambda f: (_norm(f.get("name")),),
-    "organizations": lambda f: (_norm(f.get("name")),),
-    "people": lambda f: (_norm(f.get("name")),),
-    "events": lambda f: (_norm(f.get("date")), _norm(f.get("what"))),
-}
-"""What makes two facts from different chunks the same fact."""
-
-
 def merge_chunk_profiles(profiles: Sequence[ArticleProfile]) -> ArticleProfile:
     """Return one profile holding every fact of ``profiles``, duplicates dropped (first one kept).
 
-    A zone that is primary in any chunk stays primary; the summary is the first
-    chunk's that has one.
+    Facts are the same when their kind's identity (:meth:`FactKind.key`) is; a
+    duplicate is folded into the kept fact by the kind's ``absorb`` (a zone that
+    is primary in any chunk stays primary). The summary is the first chunk's
+    that has one.
     """
-    merged: dict[str, list[dict]] = {name: [] for name in FACT_LISTS}
-    seen: dict[str, dict[tuple, dict]] = {name: {} for name in FACT_LISTS}
-    for profile in profiles:
-        for name in FACT_LISTS:
-            for fact in getattr(profile, name):
+    merged: dict[str, list[dict]] = {}
+    for kind in fact_kinds():
+        seen: dict[tuple, dict] = {}
+        merged[kind.name] = []
+        for profile in profiles:
+            for fact in getattr(profile, kind.name, None) or []:
                 data = fact.model_dump()
-                key = _KEYS[name](data)
-                if key in seen[name]:
-                    if name == "zones" and data.get("primary"):
-                        seen[name][key]["primary"] = True
+                key = kind.key(data)
+                if key in seen:
+                    if kind.absorb is not None:
+                        kind.absorb(seen[key], data)
                     continue
-                seen[name][key] = data
-                merged[name].append(data)
+                seen[key] = data
+                merged[kind.name].append(data)
     summary = next((p.summary for p in profiles if p.summary), None)
     return ArticleProfile.model_validate({**merged, "summary": summary})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..evaluate.scores import fact_matches
+from ..core.facts import fact_kinds
 from ..core.numbers import parse_number
 from ..core.schema import ArticleProfile, Indicator
 from ..core.document import Article
@@ -17,7 +17,6 @@ from .backend import Backend, BackendResult, RulesBackend
 
 __all__ = ["cross_check", "numbers_in_text", "HybridBackend"]
 
-_CATEGORIES = ("zones", "indicators", "projects", "organizations", "people", "events")
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:[万亿](?![元吨]))?|[〇零一二两三四五六七八九十百千万亿]+")
 
 
@@ -34,23 +33,6 @@ def numbers_in_text(text: str) -> set[float]:
     return found
 
 
-def _label(category: str, fact: dict) -> str:
-    if category == "zones":
-        return fact.get("mention") or fact.get("canonical") or ""
-    if category == "indicators":
-        number = fact.get("value_text") or _plain(fact.get("value"))
-        return f"{fact.get('name') or ''} {number}{fact.get('unit') or ''}".strip()
-    if category == "events":
-        return f"{fact.get('date')} {fact.get('what')}"
-    return fact.get("name") or ""
-
-
-def _plain(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _number_written(indicator: Indicator, numbers: set[float], squashed: str) -> bool:
     if indicator.value_text and re.sub(r"\s+", "", indicator.value_text) in squashed:
         return True
@@ -62,20 +44,22 @@ def cross_check(model: ArticleProfile, rules: ArticleProfile, article_text: str)
 
     Returns ``{"possible_misses": {category: [labels of rule facts no model fact matches]},
     "numbers_not_in_text": [{"name", "value", "unit"} of model indicators whose number is not in the text]}``.
-    Facts match as in :mod:`kaifaqu_llm._evaluate` (names by containment, indicators by value + unit).
+    Every kind the rules produce is compared; facts match by the kind's first ``kaifaqu eval`` matcher
+    (names by containment, indicators by value + unit).
     """
     misses: dict[str, list[str]] = {}
-    for category in _CATEGORIES:
-        model_facts = [f.model_dump() for f in getattr(model, category)]
+    for kind in (k for k in fact_kinds() if k.rules):
+        matches = kind.eval_rows[0].matches
+        model_facts = [f.model_dump() for f in getattr(model, kind.name, None) or []]
         missed = []
-        for fact in getattr(rules, category):
+        for fact in getattr(rules, kind.name, None) or []:
             rule_fact = fact.model_dump()
-            if not any(fact_matches(category, rule_fact, m) for m in model_facts):
-                label = _label(category, rule_fact)
+            if not any(matches(rule_fact, m) for m in model_facts):
+                label = kind.describe(rule_fact)
                 if label and label not in missed:
                     missed.append(label)
         if missed:
-            misses[category] = missed
+            misses[kind.name] = missed
     numbers = numbers_in_text(article_text)
     squashed = re.sub(r"\s+", "", article_text)
     invented = [

@@ -10,7 +10,10 @@
 
 Every fact also carries ``evidence``, ``grounded`` and the ``start``/``end`` of
 its evidence in the original page text (null when not found). This module
-turns a validated :class:`ArticleProfile` into that record by grounding each fact.
+turns a validated :class:`ArticleProfile` into that record by grounding each fact,
+and builds every record through :class:`~kaifaqu_llm.core.record.ProfileRecord`
+(the typed model ``schemas/profile_record.json`` is generated from); the record
+handed on is its JSON-mode dump, a plain dict.
 """
 
 from __future__ import annotations
@@ -19,15 +22,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.document import Article, Page
-from .evidence import EvidenceLocator, value_in_evidence
-from ..core.schema import FACT_LISTS, ArticleProfile
+from ..core.facts import FactKind, fact_kinds
+from ..core.record import ProfileRecord
+from ..core.schema import ArticleProfile
+from .evidence import EvidenceLocator
 
-__all__ = ["build_record", "error_record", "RECORD_KEYS"]
-
-RECORD_KEYS = (
-    "source", "article_index", "title", "zone_header", *FACT_LISTS, "summary",
-    "backend", "model", "prompt_version", "usage", "error", "article_start", "article_end",
-)
+__all__ = ["build_record", "error_record"]
 
 
 class _ArticleLocators:
@@ -49,14 +49,12 @@ class _ArticleLocators:
         return None, None
 
 
-def _ground_fact(fact: dict, category: str, locators: _ArticleLocators, home: str) -> dict:
+def _ground_fact(fact: dict, kind: FactKind, locators: _ArticleLocators, home: str) -> dict:
     source, span = locators.locate(fact.get("evidence") or "")
     grounded = span is not None
     reason = None if grounded else "evidence not found in the article"
-    if grounded and category == "indicators" and not value_in_evidence(
-        fact["value"], fact.get("value_text"), fact["evidence"]
-    ):
-        grounded, reason = False, "value not in its evidence"
+    if grounded and kind.check is not None and (problem := kind.check(fact)):
+        grounded, reason = False, problem
     fact["grounded"] = grounded
     fact["start"] = span.start if span else None
     fact["end"] = span.end if span else None
@@ -90,20 +88,20 @@ def build_record(
     data = profile.model_dump(mode="json")
     record = _base(article, backend, model, prompt_version, usage)
     dropped = 0
-    for category in FACT_LISTS:
-        facts = [_ground_fact(fact, category, locators, article.source) for fact in data[category]]
+    for kind in fact_kinds():
+        facts = [_ground_fact(fact, kind, locators, article.source) for fact in data.get(kind.name, [])]
         if strict:
             kept = [f for f in facts if f["grounded"]]
             dropped += len(facts) - len(kept)
             facts = kept
-        record[category] = facts
+        record[kind.name] = facts
     record["summary"] = data.get("summary")
     record["error"] = None
     if strict:
         record["dropped_ungrounded"] = dropped
     if extra:
         record.update(extra)
-    return record
+    return _typed(record)
 
 
 def error_record(
@@ -118,13 +116,17 @@ def error_record(
 ) -> dict:
     """Return the record of an article that could not be extracted: empty facts and ``error`` set."""
     record = _base(article, backend, model, prompt_version, usage)
-    for category in FACT_LISTS:
-        record[category] = []
+    record.update({kind.name: [] for kind in fact_kinds()})
     record["summary"] = None
     record["error"] = error
     if extra:
         record.update(extra)
-    return record
+    return _typed(record)
+
+
+def _typed(record: dict) -> dict:
+    """Return ``record`` validated through :class:`ProfileRecord`, as the JSON-ready dict the engines pass on."""
+    return ProfileRecord.model_validate(record).model_dump(mode="json")
 
 
 def _base(article: Article, backend: str, model: str | None, prompt_version: str | None,

@@ -1,8 +1,9 @@
 """Tidy exports of an output folder: CSV tables (Excel-safe) and one SQLite database.
 
 Both carry the same tables: ``articles``, ``zones``, ``article_zones`` and one
-table per fact category (``industries``, ``indicators``, ``projects``,
-``organizations``, ``people``, ``events``). Every fact row carries its
+table per fact kind the zone registry attributes (every registered kind but the
+zones: :func:`~kaifaqu_llm.core.facts.zone_fact_kinds`), its columns and their
+SQL types taken from the kind's model. Every fact row carries its
 ``article_id`` (``<source>#<article_index>``), ``source``, ``article_index``,
 the ``zone_id`` it is attributed to (empty for articles naming no zone) and
 its evidence with offsets.
@@ -21,9 +22,10 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
+from ..core.facts import zone_fact_kinds
 from .files import atomic_write_text
 
 __all__ = [
@@ -35,15 +37,6 @@ __all__ = [
 ]
 
 _PROVENANCE = ["evidence", "grounded", "start", "end"]
-_FACT_COLUMNS = {
-    "industries": ["name"],
-    "indicators": ["subject", "name", "value", "unit", "period", "change", "value_text", "approx",
-                   "normalized_value", "normalized_unit"],
-    "projects": ["name", "company", "investment", "status", "capacity", "figures", "investment_yuan"],
-    "organizations": ["name", "kind"],
-    "people": ["name", "title"],
-    "events": ["date", "what"],
-}
 _KEYS = ["article_id", "source", "article_index", "zone_id"]
 _ARTICLE_COLUMNS = ["article_id", "source", "article_index", "title", "zone_header", "article_start",
                     "article_end", "summary", "backend", "model", "prompt_version", "error"]
@@ -51,12 +44,32 @@ _ZONE_COLUMNS = ["zone_id", "canonical", "type", "aliases", "city", "province", 
                  "official_name", "link_score", "articles"]
 _ARTICLE_ZONE_COLUMNS = ["article_id", "zone_id", "is_primary", "mention", "evidence", "grounded", "start", "end"]
 
-TABLES: dict[str, list[str]] = {
-    "articles": _ARTICLE_COLUMNS,
-    "zones": _ZONE_COLUMNS + [f"n_{c}" for c in _FACT_COLUMNS],
-    "article_zones": _ARTICLE_ZONE_COLUMNS,
-    **{c: ["fact_id"] + _KEYS + cols + _PROVENANCE for c, cols in _FACT_COLUMNS.items()},
-}
+
+
+def _tables() -> dict[str, list[str]]:
+    kinds = zone_fact_kinds()
+    return {
+        "articles": _ARTICLE_COLUMNS,
+        "zones": _ZONE_COLUMNS + [f"n_{k.name}" for k in kinds],
+        "article_zones": _ARTICLE_ZONE_COLUMNS,
+        **{k.name: ["fact_id"] + _KEYS + k.columns + _PROVENANCE for k in kinds},
+    }
+
+
+class _Tables(Mapping):
+    """Table name → column names, in order; read from the fact-kind registry on every access."""
+
+    def __getitem__(self, name: str) -> list[str]:
+        return _tables()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_tables())
+
+    def __len__(self) -> int:
+        return len(_tables())
+
+
+TABLES: Mapping[str, list[str]] = _Tables()
 """Table name → column names, in order, shared by the CSV and SQLite exports."""
 
 
@@ -110,10 +123,10 @@ def _attribution(registry: list[dict]) -> tuple[dict, dict]:
                 "mention": mention.get("mention"), "evidence": mention.get("evidence"),
                 "grounded": mention.get("grounded"), "start": mention.get("start"), "end": mention.get("end")})
             link["is_primary"] = link["is_primary"] or bool(mention.get("primary"))
-        for category in _FACT_COLUMNS:
-            for fact in zone.get(category, []):
+        for kind in zone_fact_kinds():
+            for fact in zone.get(kind.name, []):
                 for occ in fact.get("occurrences", [fact]):
-                    key = (category, occ["source"], occ["article_index"], occ.get("start"), occ.get("evidence"))
+                    key = (kind.name, occ["source"], occ["article_index"], occ.get("start"), occ.get("evidence"))
                     owner.setdefault(key, zone["zone_id"])
     return links, owner
 
@@ -127,6 +140,7 @@ def table_rows(records: Iterable[dict], registry: list[dict]) -> dict[str, list[
     """
     records = list(records)
     links, owner = _attribution(registry)
+    kinds = zone_fact_kinds()
     tables: dict[str, list[dict]] = {name: [] for name in TABLES}
     for record in records:
         aid = article_id(record.get("source"), record.get("article_index"))
@@ -134,21 +148,21 @@ def table_rows(records: Iterable[dict], registry: list[dict]) -> dict[str, list[
         row["article_id"] = aid
         tables["articles"].append(row)
         tables["article_zones"].extend(links.get(aid, {}).values())
-        for category, columns in _FACT_COLUMNS.items():
-            for fact in record.get(category) or []:
-                key = (category, record.get("source"), record.get("article_index"), fact.get("start"),
+        for kind in kinds:
+            for fact in record.get(kind.name) or []:
+                key = (kind.name, record.get("source"), record.get("article_index"), fact.get("start"),
                        fact.get("evidence"))
-                row = {"fact_id": len(tables[category]) + 1, "article_id": aid, "source": record.get("source"),
+                row = {"fact_id": len(tables[kind.name]) + 1, "article_id": aid, "source": record.get("source"),
                        "article_index": record.get("article_index"), "zone_id": owner.get(key)}
-                row.update({c: fact.get(c) for c in columns + _PROVENANCE})
-                tables[category].append(row)
+                row.update({c: fact.get(c) for c in kind.columns + _PROVENANCE})
+                tables[kind.name].append(row)
     for zone in registry:
         if zone.get("unassigned"):
             continue
         row = {c: zone.get(c) for c in _ZONE_COLUMNS}
         row["aliases"] = "；".join(zone.get("aliases", []))
         row["articles"] = len(zone.get("sources", []))
-        row.update({f"n_{c}": len(zone.get(c, [])) for c in _FACT_COLUMNS})
+        row.update({f"n_{k.name}": len(zone.get(k.name, [])) for k in kinds})
         tables["zones"].append(row)
     return tables
 
@@ -170,14 +184,17 @@ def write_csv(out_dir: str | Path, records: Iterable[dict], registry: list[dict]
 
 
 _SQL_TYPES = {"article_index": "INTEGER", "article_start": "INTEGER", "article_end": "INTEGER", "start": "INTEGER",
-              "end": "INTEGER", "grounded": "INTEGER", "is_primary": "INTEGER", "value": "REAL",
-              "normalized_value": "REAL", "investment_yuan": "REAL", "link_score": "REAL", "articles": "INTEGER",
-              "fact_id": "INTEGER"}
+              "end": "INTEGER", "grounded": "INTEGER", "is_primary": "INTEGER", "link_score": "REAL",
+              "articles": "INTEGER", "fact_id": "INTEGER"}
+_SQL_OF_TYPE = {float: "REAL", int: "INTEGER", bool: "INTEGER"}
 
 
 def _ddl(name: str) -> list[str]:
+    kind = next((k for k in zone_fact_kinds() if k.name == name), None)
+    kind_types = kind.column_types if kind is not None else {}
+
     def column(c: str) -> str:
-        sql_type = "INTEGER" if c.startswith("n_") else _SQL_TYPES.get(c, "TEXT")
+        sql_type = "INTEGER" if c.startswith("n_") else _SQL_TYPES.get(c) or _SQL_OF_TYPE.get(kind_types.get(c), "TEXT")
         return f'"{c}" {sql_type}'
 
     columns = [column(c) for c in TABLES[name]]
@@ -196,7 +213,7 @@ def _ddl(name: str) -> list[str]:
         columns += ["FOREIGN KEY (article_id) REFERENCES articles(article_id)",
                     "FOREIGN KEY (zone_id) REFERENCES zones(zone_id)"]
     statements = [f'CREATE TABLE "{name}" ({", ".join(columns)})']
-    if name in _FACT_COLUMNS or name == "article_zones":
+    if kind is not None or name == "article_zones":
         statements += [f'CREATE INDEX "ix_{name}_article" ON "{name}"(article_id)',
                        f'CREATE INDEX "ix_{name}_zone" ON "{name}"(zone_id)']
     return statements
@@ -211,7 +228,7 @@ def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: list[di
     """
     path = Path(out_dir) / "kaifaqu.sqlite"
     tables = table_rows(records, registry)
-    order = ["articles", "zones", "article_zones", *_FACT_COLUMNS]
+    order = ["articles", "zones", "article_zones", *(k.name for k in zone_fact_kinds())]
     with _temp_beside(path) as tmp:
         connection = sqlite3.connect(tmp)
         try:

@@ -18,23 +18,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .files import PROFILES_FILE, atomic_write_text, read_profiles
+from ..core.facts import fact_kind, fact_kinds, zone_fact_kinds
 from ..zones.registry import UNASSIGNED, build_registry
+from .files import PROFILES_FILE, atomic_write_text, read_profiles
 
-__all__ = ["CATEGORIES", "render_report", "write_report", "load_pages"]
-
-CATEGORIES = {
-    "zones": "开发区", "industries": "产业", "indicators": "指标", "projects": "项目",
-    "organizations": "机构", "people": "人物", "events": "事件",
-}
-"""Fact category → its Chinese label in the page (also the ``c-<category>`` CSS class)."""
-
-_LABEL_FIELDS = {
-    "zones": ("mention", "canonical"), "industries": ("name",),
-    "indicators": ("subject", "name", "value_text", "unit", "period", "change"),
-    "projects": ("name", "company", "investment", "status", "capacity"),
-    "organizations": ("name", "kind"), "people": ("name", "title"), "events": ("date", "what"),
-}
+__all__ = ["render_report", "write_report", "load_pages"]
 
 
 def _e(value: object) -> str:
@@ -51,14 +39,15 @@ class _Span:
 
     def open_tag(self) -> str:
         return (f'<mark class="hl c-{self.category}" data-fact="{self.fact_id}" data-cat="{self.category}" '
-                f'title="{_e(CATEGORIES[self.category] + "：" + self.label)}">')
+                f'title="{_e(fact_kind(self.category).label + "：" + self.label)}">')
 
 
-def _label(category: str, fact: dict) -> str:
-    parts = [fact.get(k) for k in _LABEL_FIELDS[category]]
-    if category == "indicators" and fact.get("value_text") is None:
-        parts[2] = fact.get("value")
-    return " ".join(str(p) for p in parts if p not in (None, ""))
+def _category_css() -> str:
+    """Return the CSS of every kind's colour: a ``--<kind>`` variable, its marks and its fact list items."""
+    kinds = fact_kinds()
+    return "\n".join([":root { " + " ".join(f"--{k.name}:{k.colour};" for k in kinds) + " }"] + [
+        f"mark.c-{k.name} {{ background: var(--{k.name}); }} ul.facts li.c-{k.name} {{ border-color: var(--{k.name}); }}"
+        for k in kinds])
 
 
 def highlight(text: str, base: int, spans: list[_Span]) -> str:
@@ -104,7 +93,7 @@ def _fact_item(fact_id: str, category: str, fact: dict, status: str) -> str:
              "outside": '<span class="badge outside">偏移超出文章/原文缺失 not shown</span>'}.get(status, "")
     css = f"fact c-{category}" + (" ungrounded" if status == "ungrounded" else "")
     return (f'<li class="{css}" data-fact="{fact_id}" data-cat="{category}" data-status="{status}">'
-            f'<span class="cat">{CATEGORIES[category]}</span>{_e(_label(category, fact))}{badge}'
+            f'<span class="cat">{fact_kind(category).label}</span>{_e(fact_kind(category).describe(fact))}{badge}'
             f'<div class="ev">“{_e(fact.get("evidence"))}”</div></li>')
 
 
@@ -143,7 +132,8 @@ def _render_article(record: dict, pages: dict[str, str], zones: list[dict], coun
     parts = _parts(record, pages)
     spans: list[list[_Span]] = [[] for _ in parts]
     items, counts = [], {"grounded": 0, "ungrounded": 0, "outside": 0}
-    for category in CATEGORIES:
+    for kind in fact_kinds():
+        category = kind.name
         for fact in record.get(category) or []:
             counter[0] += 1
             fact_id = f"f{counter[0]}"
@@ -152,7 +142,7 @@ def _render_article(record: dict, pages: dict[str, str], zones: list[dict], coun
                 status = "ungrounded"
             elif (part := _place(fact, parts)) is not None:
                 status = "grounded"
-                spans[part].append(_Span(f_start, f_end, fact_id, category, _label(category, fact)))
+                spans[part].append(_Span(f_start, f_end, fact_id, category, kind.describe(fact)))
             else:
                 status = "outside"
             counts[status] += 1
@@ -192,10 +182,11 @@ def _zone_table(registry: list[dict]) -> str:
     head = ["开发区 Zone", "类型 Type", "别名 Aliases", "城市 City", "省份 Province", "级别 Level"]
     if linked:
         head += ["目录代码 Catalog", "正式名称 Official name", "匹配分 Score"]
-    head += ["文章 Articles", *(CATEGORIES[c] for c in CATEGORIES if c != "zones"), "未定位 Ungrounded"]
+    kinds = zone_fact_kinds()
+    head += ["文章 Articles", *(k.label for k in kinds), "未定位 Ungrounded"]
     rows = []
     for zone in registry:
-        facts = [f for c in CATEGORIES if c != "zones" for f in zone.get(c, [])]
+        facts = [f for k in kinds for f in zone.get(k.name, [])]
         ungrounded = sum(1 for f in facts for o in f.get("occurrences", [f]) if not o.get("grounded"))
         name = zone.get("canonical") or "未归属 unassigned"
         cells = [_e(name), _e(zone.get("type")), _e("、".join(zone.get("aliases", []))), _e(zone.get("city")),
@@ -204,7 +195,7 @@ def _zone_table(registry: list[dict]) -> str:
             score = zone.get("link_score")
             cells += [_e(zone.get("catalog_code")), _e(zone.get("official_name")),
                       "" if score is None else f"{score:.2f}"]
-        numbers = [len(zone.get("sources", [])), *(len(zone.get(c, [])) for c in CATEGORIES if c != "zones"),
+        numbers = [len(zone.get("sources", [])), *(len(zone.get(k.name, [])) for k in kinds),
                    ungrounded]
         rows.append(f'<tr data-zone="{_e(zone["zone_id"])}">' + "".join(f"<td>{c}</td>" for c in cells)
                     + "".join(f'<td class="num">{n}</td>' for n in numbers) + "</tr>")
@@ -236,7 +227,7 @@ def render_report(records: list[dict], pages: dict[str, str] | None, registry: l
         )
         sections.append(f'<section class="page" data-source="{_e(source)}"><h2>{_e(source)}</h2>{note}{articles}</section>')
 
-    facts = [f for r in records for c in CATEGORIES for f in r.get(c) or []]
+    facts = [f for r in records for k in fact_kinds() for f in r.get(k.name) or []]
     grounded = sum(1 for f in facts if f.get("grounded"))
     stats = "".join(f"<span>{label} <b>{n}</b></span>" for label, n in [
         ("版面 pages", len(by_source)), ("文章 articles", len(records)),
@@ -244,12 +235,12 @@ def render_report(records: list[dict], pages: dict[str, str] | None, registry: l
         ("已定位 grounded", grounded), ("未定位 ungrounded", len(facts) - grounded)])
     options = "".join(f'<option value="{_e(z["zone_id"])}">{_e(z.get("canonical") or "未归属 unassigned")}</option>'
                       for z in registry)
-    boxes = "".join(f'<label><input type="checkbox" value="{c}" checked><span class="swatch" '
-                    f'style="background:var(--{c})"></span>{label}</label>' for c, label in CATEGORIES.items())
+    boxes = "".join(f'<label><input type="checkbox" value="{k.name}" checked><span class="swatch" '
+                    f'style="background:var(--{k.name})"></span>{k.label}</label>' for k in fact_kinds())
     hide_css = "\n".join(f".hide-{c} mark.c-{c} {{ background: transparent; box-shadow: none; }} "
-                         f".hide-{c} li.c-{c} {{ display: none; }}" for c in CATEGORIES)
+                         f".hide-{c} li.c-{c} {{ display: none; }}" for c in (k.name for k in fact_kinds()))
     template = resources.files(__package__).joinpath("report_template.html").read_text(encoding="utf-8")
-    for marker, value in [("/*@CATEGORY_FILTER_CSS*/", hide_css), ("<!--@STATS-->", stats),
+    for marker, value in [("/*@CATEGORY_CSS*/", _category_css()), ("/*@CATEGORY_FILTER_CSS*/", hide_css), ("<!--@STATS-->", stats),
                           ("<!--@ZONE_OPTIONS-->", options), ("<!--@CATEGORY_BOXES-->", boxes),
                           ("<!--@ZONE_TABLE-->", _zone_table(registry)), ("<!--@PAGES-->", "\n".join(sections))]:
         template = template.replace(marker, value, 1)

@@ -1,6 +1,7 @@
 """Line-level typography of an OCR'd page: what one line looks like, before any context.
 
-The segmenter (``_segmenter.py``) decides article boundaries from these line kinds:
+The segmenter (``segment.py``) decides article boundaries from these line kinds (names and
+bylines are read by ``bylines.py``):
 
 ``HEAD``   a short line with no sentence punctuation outside quotes (headline, kicker, in-body head)
 ``ZONE``   a line that is only a development-zone name (…经济技术开发区, …高新区, …示范区)
@@ -8,6 +9,7 @@ The segmenter (``_segmenter.py``) decides article boundaries from these line kin
 ``BYLINE`` only reporter names (2–3 character Chinese names, 1–6 of them), bracketed or not, or 佚名
 ``FROM``   a line starting with a continuation marker (上接D1版)
 ``TO``     a line that is only a continuation marker (下转D5版)
+``CAPTION`` a photo caption (图为…, …本报记者 甲 摄): kept in the body, never a boundary
 ``BODY``   anything else
 
 Every rule here is about layout and the shape of Chinese names and zone names, never about
@@ -20,14 +22,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .bylines import CLOSERS as _CLOSERS, FINAL as _FINAL
+from .bylines import is_caption, is_dateline, lead_authors, parse_byline, photo_credit, runon_byline
+
 __all__ = [
     "Line", "split_lines", "md_heading", "parse_byline", "runon_byline", "lead_authors",
     "marker_from", "marker_to", "end_mark", "is_zone_name", "split_zone_prefix", "split_inline_subtitle",
-    "is_head_like", "is_dateline", "has_cjk", "ends_sentence", "first_clause_len", "HEAD", "ZONE", "SUB",
-    "BYLINE", "FROM", "TO", "BODY", "classify",
+    "is_head_like", "is_dateline", "is_caption", "photo_credit", "has_cjk", "ends_sentence", "first_clause_len", "HEAD", "ZONE", "SUB",
+    "BYLINE", "FROM", "TO", "BODY", "CAPTION", "classify",
 ]
 
-HEAD, ZONE, SUB, BYLINE, FROM, TO, BODY = "head", "zone", "sub", "byline", "from", "to", "body"
+HEAD, ZONE, SUB, BYLINE, FROM, TO, BODY, CAPTION = "head", "zone", "sub", "byline", "from", "to", "body", "caption"
+
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_ANY_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # Characters treated as blanks on the working copy (same length, so offsets stay valid).
@@ -64,138 +72,6 @@ def split_lines(text: str) -> list[Line]:
             gap += 1
         pos = match.end()
     return lines
-
-
-# --- names ------------------------------------------------------------------
-
-_SURNAMES = set(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
-    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕"
-    "单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚"
-    "娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池"
-    "查麻苑迟邝封储钮习蔺原郜逯员亢智弓茹扈薄暴栗续畅冀雒仝靖邸衡揭燕荆宿惠索郦芮鞠"
-)
-_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
-                      "宇文", "司徒", "夏侯", "端木", "独孤", "南宫", "西门", "呼延", "轩辕")
-_ROLES = ("本报记者", "本刊记者", "特约记者", "见习记者", "实习记者", "记者", "特约通讯员", "通讯员", "实习生",
-          "作者", "文/", "文／", "图/", "图／", "摄影", "撰稿")
-_ANONYMOUS = ("佚名",)
-_CREDIT_WORDS = ("摄", "报道", "摄影", "文", "图", "文图", "图文")
-_CJK = re.compile(r"[\u4e00-\u9fff]+")
-_ANY_CJK = re.compile(r"[\u4e00-\u9fff]")
-_NAME_SEPARATORS = re.compile(r"[\s、，,/／·]+")
-# Characters that typically open a clause: a name glued to the text after it ends before one.
-_OPENERS = set("为在于近今日据从自随以对将把由向经截当按根围本该这此是一二三四五六七八九十已正共")
-
-
-def _is_name(token: str) -> bool:
-    if not (2 <= len(token) <= 4) or not _CJK.fullmatch(token):
-        return False
-    if token[:2] in _COMPOUND_SURNAMES:
-        return len(token) >= 3
-    return token[0] in _SURNAMES and len(token) <= 3
-
-
-# a role, possibly after the paper's name (科学导报记者, 山西日报通讯员)
-_ROLE_PREFIX = re.compile(r"(?:[\u4e00-\u9fff]{1,6}?(?:记者|通讯员)|" + "|".join(re.escape(r) for r in _ROLES) + ")")
-# Only these characters can appear in a byline: a cheap test that rejects most lines at once.
-_BYLINE_CHARS = re.compile(r"[\s\u4e00-\u9fff（）()、，,/／·□■●◆▲★☆○◎•]{2,40}")
-
-
-def _strip_role(token: str) -> str:
-    m = _ROLE_PREFIX.match(token)
-    return token[m.end():] if m else token
-
-
-def parse_byline(text: str) -> tuple[str, ...] | None:
-    """Return the names of a byline (``()`` for 佚名), or None when ``text`` is not a byline.
-
-    A byline is 1–6 Chinese personal names (surname + 1–2 characters), separated by spaces or 、,
-    optionally bracketed and optionally preceded by a role (记者, 通讯员, 文/ ...)."""
-    text = text.strip().lstrip("□■●◆▲★☆○◎•").strip()
-    if not _BYLINE_CHARS.fullmatch(text):
-        return None
-    if text[0] in "（(" and text[-1] in "）)":
-        text = text[1:-1].strip()
-    if text in _ANONYMOUS:
-        return ()
-    names: list[str] = []
-    for token in _NAME_SEPARATORS.split(text):
-        if not token:
-            continue
-        token = _strip_role(token)
-        if not token or token in _CREDIT_WORDS:
-            continue
-        if token.endswith("摄") and _is_name(token[:-1]):
-            token = token[:-1]
-        if not _is_name(token):
-            return None
-        names.append(token)
-    if not names or len(names) > 6:
-        return None
-    return tuple(names)
-
-
-_FINAL = "。！？!?…；;"
-_CLOSERS = "”’」』）)"
-
-
-def runon_byline(text: str) -> tuple[int, tuple[str, ...], bool] | None:
-    """Return ``(cut, names, confident)`` when ``text`` ends with a byline run on after its last
-    sentence (``…取得实效。何志敏 杨润枫``); ``cut`` is where the byline starts in ``text``.
-    ``confident`` says the byline is set off by a space or brackets, or holds several names."""
-    tail_from = max(0, len(text) - 40)
-    last = -1
-    for i in range(len(text) - 1, tail_from - 1, -1):
-        ch = text[i]
-        if ch in _FINAL or (ch in "”’」』" and i > 0 and text[i - 1] in _FINAL):
-            last = i
-            break
-    if last < 0 or last == len(text) - 1:
-        return None
-    tail = text[last + 1:]
-    names = parse_byline(tail)
-    if names is None:
-        return None
-    stripped = tail.strip()
-    confident = tail[0].isspace() or stripped[0] in "（(" or len(names) != 1 or stripped in _ANONYMOUS
-    return last + 1, names, confident
-
-
-def lead_authors(text: str) -> tuple[str, ...]:
-    """Return the reporters named in a dateline lead (``科学导报讯 记者王波 通讯员张伦 王昱为…``)."""
-    match = _DATELINE.match(text)
-    if not match:
-        return ()
-    s, pos, names = text[:120], match.end(), []
-    while pos < len(s) and (s[pos].isspace() or s[pos] in "（("):   # 本报讯（记者 王波）
-        pos += 1
-    while pos < len(s):
-        while pos < len(s) and s[pos].isspace():
-            pos += 1
-        role = next((r for r in _ROLES if s.startswith(r, pos)), None)
-        if role is None and not names:
-            break
-        if role:
-            pos += len(role)
-            while pos < len(s) and s[pos].isspace():
-                pos += 1
-        run = _CJK.match(s, pos)
-        if not run:
-            break
-        word = run.group()
-        followed_by_space = run.end() < len(s) and s[run.end()].isspace()
-        if len(word) <= 3 and _is_name(word) and (role or followed_by_space):
-            names.append(word)
-            pos = run.end()
-            continue
-        if len(word) > 3 and _is_name(word[:2]) and word[2] in _OPENERS:
-            names.append(word[:2])
-        elif len(word) > 3 and role and _is_name(word[:3]):
-            names.append(word[:3])
-        break
-    return tuple(names)
 
 
 # --- markers, zones, heads ----------------------------------------------------
@@ -241,9 +117,16 @@ _SLOGAN = re.compile(r"的|建设|打造|推进|一流|争创|创建|加快|全�
                      r"提升|高质量|现代化|全国|全省|我省|我市|首个|成为|创新型|样板|标杆")
 
 
+_ZONE_ALIAS = re.compile(r"[（(][\u4e00-\u9fff]{2,16}[)）]$")
+
+
 def is_zone_name(text: str) -> bool:
     """Return True when ``text`` is nothing but a development-zone name: a place (2–12 characters,
-    no slogan words) followed by a zone suffix (经济技术开发区, 高新区, 示范区, 园区 …)."""
+    no slogan words) followed by a zone suffix (经济技术开发区, 高新区, 示范区, 园区 …), possibly
+    followed by its other name in brackets (五象新区（自贸试验区南宁片区）)."""
+    alias = _ZONE_ALIAS.search(text)
+    if alias and alias.start() > 0:
+        text = text[:alias.start()]
     if len(text) > 22 or not _CJK.fullmatch(text.replace("（", "").replace("）", "")):
         return False
     m = _ZONE_SUFFIX.search(text)
@@ -305,17 +188,9 @@ def is_head_like(text: str) -> bool:
     return depth == 0  # a quote still open at the end: a sentence broken by the OCR
 
 
-_DATELINE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:讯|报|刊|社|网)(?=\s|记者|通讯员)|^[\u4e00-\u9fff]{1,10}讯")
-
-
 def has_cjk(text: str) -> bool:
     """Return True when ``text`` holds at least one Chinese character."""
     return bool(_ANY_CJK.search(text))
-
-
-def is_dateline(text: str) -> bool:
-    """Return True for a paragraph opening with a news dateline (科学导报讯, 本刊讯, 新华社 …)."""
-    return bool(_DATELINE.match(text))
 
 
 def ends_sentence(text: str) -> bool:
@@ -345,6 +220,8 @@ def classify(text: str) -> str:
         return TO
     if text[0] in "—－" or text.startswith("--"):
         return SUB
+    if is_caption(text):
+        return CAPTION
     if parse_byline(text) is not None:
         return BYLINE
     level, rest = md_heading(text)

@@ -9,10 +9,12 @@ The page is read as a sequence of non-blank lines, each with a kind from ``_layo
   the article only when what follows is not more body, or a headline follows within a lead's length.
 * A **header block** is a run of headline-like / zone / subtitle lines (plus an author line
   under them) followed by body text. After an ending, or at the top of the page, a header block
-  starts a new article. Without an ending before it, it starts a new article only on strong
-  evidence: a markdown ``#``/``##`` headline, a zone-name line beside the headline, a zone name on
-  the headline's own line, an author line under the headline, or a body opening with a news
-  dateline (科学导报讯, 本刊讯 …). Otherwise it is an in-body section head and stays in the body.
+  starts a new article. Without an ending before it, one scored decision (``boundary.py``: markdown
+  headline, zone line, author line, dateline, blank run, news lead, a lead retelling the headline,
+  how the line before ends, headline length, a repeat of the current headline) says whether it
+  starts a new article; otherwise it is an in-body section head and stays in the body.
+* Photo captions (图为…, …本报记者 甲 摄) stay in the body, are listed in ``captions``, never end
+  or start an article, and are not read for the lead's reporters; photographers are not authors.
 * A (上接X版) marker starts a continuation fragment; a fragment has no headline of its own (its
   headline is on the other page), so heads inside it are section heads.
 * Up to three lines of untitled text after an ending, followed by a header block, are that
@@ -20,7 +22,8 @@ The page is read as a sequence of non-blank lines, each with a kind from ``_layo
   not: it is kept as an untitled article (a continuation whose marker the OCR lost).
 * Lines without any Chinese character (page numbers, dates, rules) between articles are skipped.
 * OCR sometimes reads a run of paragraphs twice; when a run of lines (anchored on a line of at
-  least 30 characters) occurs twice, the earlier copy is dropped and the later one kept.
+  least 30 characters) occurs twice, the earlier copy is dropped and the later one kept (a single
+  headline-shaped line repeated is a headline quoted in its body: both stay).
 
 In a header block the headline is the markdown line (if any), else the last headline-like line;
 headline-like lines above it are kickers; zone lines give ``zone_header``; dash lines under the
@@ -38,10 +41,10 @@ from ..core.document import Article, Page
 from ..core.text import squash
 from .reader import read_pages
 from .stitch import stitch as stitch_articles
+from .boundary import Context, opens_article, usual_gap
 from .layout import (
-    BODY, BYLINE, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence, first_clause_len,
-    has_cjk, is_dateline, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline,
-    split_inline_subtitle, split_lines, split_zone_prefix,
+    BODY, BYLINE, CAPTION, FROM, HEAD, SUB, TO, ZONE, Line, classify, end_mark, ends_sentence,
+    first_clause_len, has_cjk, lead_authors, marker_from, marker_to, md_heading, parse_byline, runon_byline, split_inline_subtitle, split_lines, split_zone_prefix,
 )
 
 __all__ = ["segment", "segment_text", "segment_paths"]
@@ -65,14 +68,15 @@ class _Draft:
     continues_to: str | None = None
     body: list[tuple[Line, int, int, str]] = field(default_factory=list)
     check_lead: bool = True
+    captions: list[str] = field(default_factory=list)
 
-    def add_body(self, line: Line, a: int, b: int, kind: str) -> None:
+    def add_body(self, line: Line, a: int, b: int, kind: str, caption: bool = False) -> None:
         piece = line.text[a:b]
         a += len(piece) - len(piece.lstrip())
         b -= len(piece) - len(piece.rstrip())
         if b <= a:
             return
-        if self.check_lead:
+        if self.check_lead and not caption:
             self.authors.extend(lead_authors(line.text[a:b]))
             self.check_lead = False
         self.body.append((line, a, b, kind))
@@ -97,21 +101,41 @@ def _drop_duplicates(lines: list[Line]) -> set[int]:
         fwd = 0
         while j + fwd + 1 < len(keys) and i + fwd + 1 < j - back and keys[i + fwd + 1] == keys[j + fwd + 1]:
             fwd += 1
+        if back == fwd == 0 and classify(lines[i].text) == HEAD:
+            continue    # a headline repeated inside its body: both stay (the repeat is body text)
         dropped.update(range(i - back, i + fwd + 1))
         first_seen[key] = j
     return dropped
 
 
-def _kinds(lines: list[Line]) -> list[str]:
+_CLAUSE_OPENERS = "，,。.、；;：:！!？?）)”’》」』…"
+
+
+def _kinds(lines: list[Line]) -> tuple[list[str], set[int]]:
+    """Return the kind of every line and the indices of photo captions (whose kind is BODY: a
+    caption stays in its article's text and never marks a boundary)."""
     kinds = [classify(ln.text) for ln in lines]
+    captions = {i for i, k in enumerate(kinds) if k == CAPTION}
+    for i in captions:
+        kinds[i] = BODY
     for i in range(len(lines) - 1):
-        # A short unpunctuated line whose next line opens with a word fragment ("目，从…") is a
-        # sentence the OCR broke, not a head.
+        # A short unpunctuated line whose next line opens with a word fragment ("目，从…") or with
+        # punctuation (OCR broke the line before a comma) is a sentence the OCR broke, not a head.
         nxt = lines[i + 1].text
-        if kinds[i] == HEAD and not md_heading(lines[i].text)[0] and first_clause_len(nxt) <= 2 \
-                and "\u4e00" <= nxt[0] <= "\u9fff" and len(nxt) > 2:
+        if kinds[i] == HEAD and not md_heading(lines[i].text)[0] and (
+                nxt[0] in _CLAUSE_OPENERS or (_fragment_opens(nxt) and (i == 0 or _unfinished(lines, kinds, i - 1)))):
             kinds[i] = BODY
-    return kinds
+    return kinds, captions
+
+
+def _fragment_opens(text: str) -> bool:
+    """Return True when ``text`` opens with a clause of at most two characters (目，从… / 设，…)."""
+    return first_clause_len(text) <= 2 and "\u4e00" <= text[0] <= "\u9fff" and len(text) > 2
+
+
+def _unfinished(lines: list[Line], kinds: list[str], i: int) -> bool:
+    """Return True when line ``i`` is body text that stops mid-sentence."""
+    return kinds[i] == BODY and not ends_sentence(lines[i].text)
 
 
 def _header_block(lines: list[Line], kinds: list[str], i: int) -> int | None:
@@ -131,21 +155,7 @@ def _header_block(lines: list[Line], kinds: list[str], i: int) -> int | None:
     return j
 
 
-def _is_strong(lines: list[Line], kinds: list[str], i: int, j: int) -> bool:
-    for x in range(i, j):
-        text = lines[x].text
-        if kinds[x] == HEAD:
-            level, rest = md_heading(text)
-            if 1 <= level <= 2 or split_zone_prefix(rest):
-                return True
-        if kinds[x] == ZONE and any(kinds[y] == HEAD for y in range(i, j)):
-            return True
-        if kinds[x] == BYLINE:
-            return True
-    return is_dateline(lines[j].text)
-
-
-def _ends_article(lines: list[Line], kinds: list[str], i: int) -> bool:
+def _ends_article(lines: list[Line], kinds: list[str], i: int, ctx: Context) -> bool:
     """Return True when the byline-shaped line ``i`` closes an article. A lone unbracketed name
     followed by body text may be a short section head (金融篇); it closes an article only when a
     strong headline follows within a lead's distance (the body is then the next article's lead)."""
@@ -153,15 +163,15 @@ def _ends_article(lines: list[Line], kinds: list[str], i: int) -> bool:
     names = parse_byline(text)
     if names is None or len(names) != 1 or text[0] in "（(" or i + 1 >= len(lines) or kinds[i + 1] != BODY:
         return True
-    return _headline_follows(lines, kinds, i)
+    return _headline_follows(lines, kinds, i, ctx)
 
 
-def _headline_follows(lines: list[Line], kinds: list[str], i: int) -> bool:
+def _headline_follows(lines: list[Line], kinds: list[str], i: int, ctx: Context) -> bool:
     """Return True when, after at most a lead's worth of body lines, a strong headline follows line ``i``."""
     for x in range(i + 1, min(len(lines), i + 2 + _MAX_LEAD_LINES)):
         if kinds[x] in (HEAD, ZONE):
             j = _header_block(lines, kinds, x)
-            return j is not None and _is_strong(lines, kinds, x, j)
+            return j is not None and opens_article(lines, kinds, x, j, ctx)
         if kinds[x] != BODY:
             return False
     return False
@@ -221,7 +231,7 @@ def _to_article(page: Page, index: int, d: _Draft) -> Article:
         source=page.source, index=index, title=d.title, text="".join(parts), start=d.first.start,
         end=d.last.end, zone_header=d.zone, subtitle=d.subtitle, authors=authors,
         continued_from=d.continued_from, continues_to=d.continues_to, body_start=body_start,
-        body_end=body_end, parts=((page.source, d.first.start, d.last.end),),
+        body_end=body_end, parts=((page.source, d.first.start, d.last.end),), captions=tuple(d.captions),
     )
 
 
@@ -231,7 +241,8 @@ def segment(page: Page) -> list[Article]:
     all_lines = split_lines(page.text)
     dropped = _drop_duplicates(all_lines)
     lines = [ln for ln in all_lines if ln.index not in dropped]
-    kinds = _kinds(lines)
+    kinds, captions = _kinds(lines)
+    gap = usual_gap(lines)
     drafts: list[_Draft] = []
     cur: _Draft | None = None
     ended, end_at, i, n = True, -2, 0, len(lines)
@@ -253,7 +264,7 @@ def segment(page: Page) -> list[Article]:
         if kind in (HEAD, ZONE):
             j = _header_block(lines, kinds, i)
             if j is not None:
-                strong = _is_strong(lines, kinds, i, j)
+                strong = opens_article(lines, kinds, i, j, Context(gap, cur.title if cur else None))
                 # an untitled run of a few lines right after an article's end, then a headline: the run
                 # is that article's lead (or a caption), printed above the headline
                 if (cur is not None and not ended and cur.title is None and not cur.fragment
@@ -267,7 +278,7 @@ def segment(page: Page) -> list[Article]:
                     _apply_header(cur, lines, kinds, i, j)
                     ended, i = False, j
                     continue
-        if kind == BYLINE and cur is not None and _ends_article(lines, kinds, i):
+        if kind == BYLINE and cur is not None and _ends_article(lines, kinds, i, Context(gap, cur.title)):
             names = parse_byline(ln.text) or ()
             if not ended or end_at == i - 1:
                 cur.authors.extend(names)
@@ -289,11 +300,14 @@ def segment(page: Page) -> list[Article]:
         done = end_mark(ln.text[:cut].rstrip())
         if done is not None:
             cut, closes = done, True
-        runon = runon_byline(ln.text[:cut].rstrip())
-        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY or _headline_follows(lines, kinds, i)):
+        if i in captions:
+            cur.captions.append(ln.text)
+        runon = None if i in captions else runon_byline(ln.text[:cut].rstrip())
+        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY
+                      or _headline_follows(lines, kinds, i, Context(gap, cur.title))):
             cur.authors.extend(runon[1])
             cut, closes = runon[0], True
-        cur.add_body(ln, 0, cut, kind)
+        cur.add_body(ln, 0, cut, kind, i in captions)
         cur.last = ln
         if closes:
             ended, end_at = True, i

@@ -85,6 +85,7 @@ def _merge(head: Article, tail: Article) -> Article:
         text=f"{head.text}\n{tail.text}" if head.text and tail.text else head.text or tail.text,
         authors=tuple(dict.fromkeys(head.authors + tail.authors)),
         continues_to=tail.continues_to,
+        captions=head.captions + tail.captions,
         parts=(head.parts or ((head.source, head.start, head.end),))
         + (tail.parts or ((tail.source, tail.start, tail.end),)),
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import input_error
+from ..core.facts import zone_fact_kinds
 from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
 from .names import REGISTRY, fold_name, province_prefix, split_suffix
 
@@ -33,15 +34,6 @@ __all__ = ["ZoneName", "zone_name", "build_registry", "write_zones", "read_regis
 UNASSIGNED = "unassigned"
 CATALOG_KEYS = ("catalog_code", "official_name", "level", "province", "city", "link_score")
 PROVENANCE = ("source", "article_index", "start", "end", "evidence", "grounded")
-_FACT_KEYS = {
-    "industries": ("name",),
-    "indicators": ("name", "value", "unit", "period"),
-    "projects": ("name",),
-    "organizations": ("name",),
-    "people": ("name",),
-    "events": ("date", "what"),
-}
-FACT_CATEGORIES = tuple(_FACT_KEYS)
 
 _LEVEL_PREFIX = re.compile(r"^(国家级|省级|市级)")
 _CITY_PREFIX = re.compile(r"^(.{2,4}?)市")
@@ -171,10 +163,6 @@ def _vote(values: Iterable) -> object:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _fact_key(category: str, fact: dict) -> tuple:
-    return tuple(_fold(str(fact.get(k))) if k != "value" else fact.get(k) for k in _FACT_KEYS[category])
-
-
 def _provenance(record: dict, fact: dict) -> dict:
     out = {"source": record.get("source"), "article_index": record.get("article_index")}
     out.update({k: fact.get(k) for k in PROVENANCE[2:]})
@@ -192,7 +180,7 @@ def _zone_id(members: list[tuple]) -> str:
 def _new_zone(zone_id: str) -> dict:
     zone = {"zone_id": zone_id, "canonical": None, "type": None, "aliases": [], "city": None,
             "province": None, "level": None, "sources": [], "mentions": []}
-    zone.update({c: [] for c in FACT_CATEGORIES})
+    zone.update({kind.name: [] for kind in zone_fact_kinds()})
     return zone
 
 
@@ -286,18 +274,18 @@ def build_registry(records: Iterable[dict]) -> list[dict]:
         if not mentioned:
             unassigned["sources"].append({**article, "primary": False})
         named = {zone_id_of(z): zone_of(z) for z in mentioned}
-        for category in FACT_CATEGORIES:
-            for fact in record.get(category) or []:
+        for kind in zone_fact_kinds():
+            for fact in record.get(kind.name) or []:
                 where = _provenance(record, fact)
                 # An indicator whose subject is another zone of the article belongs to that zone.
                 about = zone_id_of({"mention": fact["subject"]}) if fact.get("subject") else None
                 for owner in [named[about]] if about in named else owners:
-                    slot = (owner["zone_id"], category, _fact_key(category, fact))
+                    slot = (owner["zone_id"], kind.name, kind.key(fact))
                     if slot in merged:
                         merged[slot]["occurrences"].append(where)
                     else:
                         merged[slot] = {**fact, **where, "occurrences": [where]}
-                        owner[category].append(merged[slot])
+                        owner[kind.name].append(merged[slot])
 
     for root, keys in members.items():
         if zone_ids[root] in zones:

@@ -36,6 +36,8 @@ from ..cache import ProfileCache, cache_key, canonical_json
 from .capabilities import instructor_mode
 from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
+from .negotiation import ModeNegotiator, is_mode_rejection
+from .request_schema import compact_schema
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
@@ -53,19 +55,21 @@ __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_
 # them all to stderr. Applications that configure logging still receive them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
-_SCHEMA_DIGEST = hashlib.sha256(canonical_json(ArticleProfile.model_json_schema()).encode()).hexdigest()[:16]
+_SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
 
 
 @functools.cache
 def _response_model() -> type[ArticleProfile]:
-    """Return ArticleProfile wrapped for instructor once, its JSON schema generated once.
+    """Return ArticleProfile wrapped for instructor once, its request schema the compact one.
 
     Given a plain model, instructor wraps it in a new class and regenerates its JSON schema on every
     request: ~3 ms of CPU each, more than all our own per-article work (benchmarks/results.md, section 2).
-    A model that is already wrapped is used as is; the requests it yields are the same, byte for byte.
+    A model that is already wrapped is used as is. Every mode builds its request from
+    ``model_json_schema()``, so answering it with :func:`compact_schema` (no titles, descriptions or
+    defaults: the field guide is in the system prompt) sends the compact schema in every mode.
     """
     model = instructor.openai_schema(ArticleProfile)
-    schema = model.model_json_schema()
+    schema = compact_schema(ArticleProfile)
     generate = model.model_json_schema
 
     def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
@@ -80,6 +84,10 @@ def _add_tokens(usage: Usage, completion_usage: Any) -> None:
         return
     usage.prompt_tokens += int(getattr(completion_usage, "prompt_tokens", 0) or 0)
     usage.completion_tokens += int(getattr(completion_usage, "completion_tokens", 0) or 0)
+    # OpenAI reports prompt-cache hits in prompt_tokens_details.cached_tokens, DeepSeek as prompt_cache_hit_tokens.
+    details = getattr(completion_usage, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) or getattr(completion_usage, "prompt_cache_hit_tokens", None)
+    usage.cached_prompt_tokens += int(cached or 0)
 
 
 class LLMBackend:
@@ -112,10 +120,13 @@ class LLMBackend:
         self.cache = cache
         self.refresh = refresh
         self._prompts = load_prompts(prompt_version)
-        self._mode = instructor_mode(config.resolved_mode)
+        self._negotiator = ModeNegotiator(
+            config.profile.modes if config.mode is None else (config.mode,),
+            fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
+        )
         self._http_client = http_client
         self._openai: openai.AsyncOpenAI | None = None
-        self._client: Any = None
+        self._clients: dict[str, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -133,11 +144,14 @@ class LLMBackend:
         """The resolved instructor mode name (``TOOLS``, ``JSON``, ``JSON_SCHEMA``, ``MD_JSON``)."""
         return self.config.resolved_mode
 
+    @property
+    def active_mode(self) -> str:
+        """The mode requests are sent in now: :attr:`mode`, or the one negotiated with the server."""
+        return self._negotiator.mode
+
     def _params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.config.model, "temperature": self.config.temperature}
-        if self.config.max_tokens is not None:
-            params["max_tokens"] = self.config.max_tokens
-        return params
+        return {"model": self.config.model, "temperature": self.config.temperature,
+                "max_tokens": self.config.max_tokens}
 
     def cache_key(self, article: Article) -> str:
         """Return the cache key of ``article``: a SHA-256 over everything that shapes the answer."""
@@ -159,12 +173,13 @@ class LLMBackend:
             }
         )
 
-    def _instructor(self) -> Any:
+    def _instructor(self, mode: str) -> Any:
+        """Return the instructor client for ``mode``; all modes share one HTTP client."""
         loop = asyncio.get_running_loop()
-        if self._client is not None and self._loop is not loop:
+        if self._openai is not None and self._loop is not loop:
             # Used again from a new event loop (a second asyncio.run): the old pool belongs to a closed loop.
-            self._openai = self._client = None
-        if self._client is None:
+            self._openai, self._clients = None, {}
+        if self._openai is None:
             self._loop = loop
             self._openai = openai.AsyncOpenAI(
                 base_url=self.config.effective_base_url,
@@ -173,8 +188,9 @@ class LLMBackend:
                 timeout=self.config.timeout,
                 http_client=self._http_client,
             )
-            self._client = instructor.from_openai(self._openai, mode=self._mode)
-        return self._client
+        if mode not in self._clients:
+            self._clients[mode] = instructor.from_openai(self._openai, mode=instructor_mode(mode))
+        return self._clients[mode]
 
     async def extract(self, article: Article) -> BackendResult:
         """Return the profile of ``article`` (from the cache when possible); failures go in ``error``, never raised."""
@@ -200,7 +216,7 @@ class LLMBackend:
                     "profile": profile.model_dump(mode="json"),
                     "usage": usage.to_json(),
                     "model": self.model,
-                    "mode": self.mode,
+                    "mode": self.active_mode,
                     "prompt_version": self.prompt_version,
                     "chunks": len(profiles),
                 },
@@ -245,15 +261,15 @@ class LLMBackend:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    return await self._call(messages, usage)
+                    return await self._negotiator.run(functools.partial(self._call, messages, usage))
         except openai.APIError as exc:
             raise transport_error(exc, self.config.effective_base_url, self.config.timeout, attempts) from None
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _call(self, messages: list[dict], usage: Usage) -> ArticleProfile:
-        """One instructor call (with its validation reasks); transport errors come out as openai errors."""
+    async def _call(self, messages: list[dict], usage: Usage, mode: str) -> ArticleProfile:
+        """One instructor call in ``mode`` (with its validation reasks); transport errors come out as openai errors."""
         hooks = Hooks()
         sent = 0
 
@@ -263,7 +279,7 @@ class LLMBackend:
 
         hooks.on("completion:kwargs", count_request)
         try:
-            profile, completion = await self._instructor().create_with_completion(
+            profile, completion = await self._instructor(mode).create_with_completion(
                 messages=messages,
                 response_model=_response_model(),
                 max_retries=self.config.reask,
@@ -295,7 +311,7 @@ class LLMBackend:
         same_loop = self._loop is asyncio.get_running_loop()
         if self._openai is not None and self._http_client is None and same_loop:
             await self._openai.close()  # (a client from a closed loop has nothing left to close)
-        self._openai = self._client = None
+        self._openai, self._clients = None, {}
         if self.cache is not None:
             self.cache.close()
 

@@ -27,7 +27,13 @@ generic         any other host                TOOLS        the structured-output
                                                            OpenAI-compatible APIs implement
 ==============  ============================  ===========  ==========================================
 
-``--mode`` overrides the mode; ``--endpoint NAME`` overrides detection.
+``--mode`` overrides the mode (and turns negotiation off); ``--endpoint NAME`` overrides detection.
+
+Each profile also lists ``fallbacks``: the modes tried, in order, when the server
+rejects the request's structured-output form (see :mod:`.negotiation`), and the
+generation defaults of its kind of server: ``timeout`` (local servers often run
+on a CPU: long) and ``max_tokens`` (the answer's cap; a cut-off answer is a clear
+per-article error).
 """
 
 from __future__ import annotations
@@ -62,6 +68,14 @@ class EndpointProfile:
     hosts: tuple[str, ...] = ()
     ports: tuple[int, ...] = ()
     path_hint: str | None = None
+    fallbacks: tuple[str, ...] = ("TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON")
+    timeout: float = 120.0
+    max_tokens: int = 4096
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes to try, in order: the default first, then the fallbacks."""
+        return tuple(dict.fromkeys((self.mode, *self.fallbacks)))
 
     def matches(self, host: str, port: int | None, path: str) -> bool:
         """Return True when a URL with this host, port and path belongs to this endpoint kind."""
@@ -72,23 +86,27 @@ class EndpointProfile:
         return bool(self.path_hint and self.path_hint in path)
 
 
+_LOCAL = {"local": True, "timeout": 600.0, "fallbacks": ("JSON_SCHEMA", "TOOLS", "JSON", "MD_JSON")}
+
 PROFILES: tuple[EndpointProfile, ...] = (
     EndpointProfile("openai", "TOOLS", hosts=("api.openai.com",)),
-    EndpointProfile("deepseek", "JSON", default_base_url="https://api.deepseek.com/v1", hosts=("api.deepseek.com",)),
+    EndpointProfile("deepseek", "JSON", default_base_url="https://api.deepseek.com/v1", hosts=("api.deepseek.com",),
+                    fallbacks=("TOOLS", "MD_JSON")),
     EndpointProfile(
         "qwen",
         "TOOLS",
         default_base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
         hosts=("*dashscope",),
+        fallbacks=("JSON", "MD_JSON"),
     ),
-    EndpointProfile(
-        "ollama", "JSON", local=True, default_base_url="http://localhost:11434/v1", ports=(11434,), path_hint="/ollama"
-    ),
-    EndpointProfile("llamacpp", "JSON_SCHEMA", local=True, default_base_url="http://localhost:8080/v1", ports=(8080,)),
-    EndpointProfile("vllm", "JSON_SCHEMA", local=True, default_base_url="http://localhost:8000/v1", ports=(8000,)),
-    EndpointProfile("lmstudio", "JSON_SCHEMA", local=True, default_base_url="http://localhost:1234/v1", ports=(1234,)),
-    EndpointProfile("llamacpppython", "TOOLS", local=True, default_base_url="http://localhost:8000/v1"),
-    EndpointProfile("local", "JSON_SCHEMA", local=True, default_base_url="http://localhost:8080/v1"),
+    EndpointProfile("ollama", "JSON", default_base_url="http://localhost:11434/v1", ports=(11434,),
+                    path_hint="/ollama", **_LOCAL),
+    EndpointProfile("llamacpp", "JSON_SCHEMA", default_base_url="http://localhost:8080/v1", ports=(8080,), **_LOCAL),
+    EndpointProfile("vllm", "JSON_SCHEMA", default_base_url="http://localhost:8000/v1", ports=(8000,), **_LOCAL),
+    EndpointProfile("lmstudio", "JSON_SCHEMA", default_base_url="http://localhost:1234/v1", ports=(1234,), **_LOCAL),
+    EndpointProfile("llamacpppython", "TOOLS", default_base_url="http://localhost:8000/v1",
+                    **{**_LOCAL, "fallbacks": ("JSON", "MD_JSON")}),
+    EndpointProfile("local", "JSON_SCHEMA", default_base_url="http://localhost:8080/v1", **_LOCAL),
     EndpointProfile("generic", "TOOLS"),
 )
 _BY_NAME = {p.name: p for p in PROFILES}

@@ -7,8 +7,13 @@ Precedence, highest first, for every setting::
     2. KAIFAQU_* environment variables
        (KAIFAQU_MODEL, KAIFAQU_BASE_URL, KAIFAQU_API_KEY, KAIFAQU_MODE, KAIFAQU_ENDPOINT)
     3. the OpenAI SDK's variables OPENAI_API_KEY / OPENAI_BASE_URL
-    4. the endpoint profile's default base URL (``--endpoint ollama`` → http://localhost:11434/v1),
-       then the defaults of the fields below
+    4. the endpoint profile's defaults: base URL (``--endpoint ollama`` → http://localhost:11434/v1),
+       timeout and max_tokens; then the defaults of the fields below
+
+Generation settings come from the environment too: ``KAIFAQU_MAX_TOKENS``,
+``KAIFAQU_TEMPERATURE`` and ``KAIFAQU_TIMEOUT`` (seconds per request). Unset,
+``max_tokens`` and ``timeout`` take the endpoint profile's defaults (a local server,
+often on a CPU, gets a long timeout).
 
 The transport retry policy (``retry``) can also come from the environment:
 ``KAIFAQU_RETRY_ATTEMPTS`` (tries, the first included) and ``KAIFAQU_RETRY_MAX_WAIT``
@@ -83,7 +88,8 @@ class ModelConfig:
     ``vllm``, ``lmstudio``, ``local``, ``generic``) or None to detect it from
     ``base_url``. ``token_budget`` is the estimated article size (tokens) above
     which an article is split into chunks. ``reask`` is how many times a reply
-    that fails validation is sent back to the model with the error.
+    that fails validation is sent back to the model with the error. ``timeout``
+    and ``max_tokens`` left None take the endpoint profile's defaults.
     """
 
     model: str | None = None
@@ -91,7 +97,7 @@ class ModelConfig:
     api_key: str | None = field(default=None, repr=False)
     mode: str | None = None
     endpoint: str | None = None
-    timeout: float = 120.0
+    timeout: float | None = None
     reask: int = 2
     temperature: float = 0.0
     max_tokens: int | None = None
@@ -101,13 +107,17 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.mode is not None:
             object.__setattr__(self, "mode", mode_name(self.mode))
+        if self.timeout is None:
+            object.__setattr__(self, "timeout", self.profile.timeout)
+        if self.max_tokens is None:
+            object.__setattr__(self, "max_tokens", self.profile.max_tokens)
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
         if self.reask < 0:
             raise ConfigError(f"reask must not be negative, got {self.reask}")
         if self.token_budget < 200:
             raise ConfigError(f"token budget must be at least 200, got {self.token_budget}")
-        if self.max_tokens is not None and self.max_tokens < 1:
+        if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be positive, got {self.max_tokens}")
         self.profile  # noqa: B018 - validates ``endpoint`` early
 
@@ -127,16 +137,19 @@ class ModelConfig:
         base_url: str | None = None,
         api_key: str | None = None,
         mode: str | None = None,
-        env: Mapping[str, str] = os.environ,
+        env: Mapping[str, str] | None = None,
         **overrides: object,
     ) -> ModelConfig:
         """Return a config from explicit arguments, then the environment (see the module docstring).
 
-        ``overrides`` sets any other field (``endpoint``, ``timeout``, ``reask``,
-        ``temperature``, ``max_tokens``, ``token_budget``, ``retry``); None
-        values are ignored so a CLI can pass its unset flags straight through.
-        Raises :class:`ConfigError` for an unknown field, mode or endpoint.
+        ``env`` is the environment to read (None: ``os.environ``, read at call
+        time; never a default value, which would put the whole environment, keys
+        included, into ``help()``). ``overrides`` sets any other field (``endpoint``,
+        ``timeout``, ``reask``, ``temperature``, ``max_tokens``, ``token_budget``,
+        ``retry``); None values are ignored so a CLI can pass its unset flags
+        straight through. Raises :class:`ConfigError` for an unknown field, mode or endpoint.
         """
+        env = os.environ if env is None else env
         explicit = {"model": model, "base_url": base_url, "api_key": api_key, "mode": mode}
         explicit["endpoint"] = overrides.pop("endpoint", None)
         values: dict[str, object] = {}
@@ -152,6 +165,7 @@ class ModelConfig:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ConfigError(f"unknown model setting(s): {', '.join(unknown)}")
+        values.update(_numbers_from_env(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "retry" not in values:
             retry = _retry_from_env(env)
@@ -195,6 +209,24 @@ class ModelConfig:
         return tuple(s for s in (self.api_key, password) if s)
 
 
+_ENV_NUMBERS = {"max_tokens": ("KAIFAQU_MAX_TOKENS", int), "temperature": ("KAIFAQU_TEMPERATURE", float),
+                "timeout": ("KAIFAQU_TIMEOUT", float)}
+
+
+def _numbers_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """Return the generation settings set by KAIFAQU_MAX_TOKENS / KAIFAQU_TEMPERATURE / KAIFAQU_TIMEOUT."""
+    values: dict[str, object] = {}
+    for name, (variable, kind) in _ENV_NUMBERS.items():
+        raw = (env.get(variable) or "").strip()
+        if not raw:
+            continue
+        try:
+            values[name] = kind(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from None
+    return values
+
+
 def _retry_from_env(env: Mapping[str, str]) -> RetryPolicy | None:
     """Return the policy set by KAIFAQU_RETRY_ATTEMPTS / KAIFAQU_RETRY_MAX_WAIT, or None when neither is set."""
     attempts, max_wait = env.get("KAIFAQU_RETRY_ATTEMPTS"), env.get("KAIFAQU_RETRY_MAX_WAIT")
@@ -215,12 +247,14 @@ def _retry_from_env(env: Mapping[str, str]) -> RetryPolicy | None:
     return policy
 
 
-def resolve_cache_dir(cli_value: str | os.PathLike[str] | None, env: Mapping[str, str] = os.environ) -> Path:
+def resolve_cache_dir(cli_value: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path:
     """Return the cache directory: ``--cache-dir``, else ``KAIFAQU_CACHE_DIR``, else the user cache dir.
 
+    ``env`` is the environment to read (None: ``os.environ``).
     The user cache dir is ``$XDG_CACHE_HOME/kaifaqu-llm`` (``~/.cache/kaifaqu-llm``
     when XDG_CACHE_HOME is unset or empty). The directory is not created here.
     """
+    env = os.environ if env is None else env
     if cli_value:
         return Path(cli_value).expanduser()
     if env.get("KAIFAQU_CACHE_DIR"):

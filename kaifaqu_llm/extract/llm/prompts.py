@@ -1,8 +1,10 @@
 """Versioned prompt templates: what the model is told, per article.
 
-A version is a folder ``prompts/<version>/`` with ``system.md`` (the task, each
-field, the evidence rule, the annotation conventions, and ``${example_input}`` /
-``${example_output}`` where the worked example goes), ``user.md`` (one article:
+A version is a folder ``prompts/<version>/`` with ``system.md`` (the task, the
+evidence rule, the annotation conventions, ``${fields}`` where the field guide
+generated from the schema's Field descriptions goes (:func:`.request_schema.field_guide`;
+v1 wrote its own), and ``${example_input}`` / ``${example_output}`` where the worked
+example goes), ``user.md`` (one article:
 ``${zone_header}``, ``${title}``, ``${subtitle}``, ``${part_note}``, ``${text}``)
 and ``example.json`` (``{"input": {...}, "output": <an ArticleProfile>}``).
 
@@ -11,8 +13,12 @@ as a tool / ``response_format``, and in JSON / MD_JSON modes instructor appends 
 to the system message with ``ensure_ascii=False`` (escaped CJK would multiply the
 prompt's tokens). Everything embedded here is serialised with ``ensure_ascii=False`` too.
 
-The cache key carries the version *and* :attr:`PromptSet.fingerprint`, so editing
-a template in place still invalidates cached answers.
+Everything before the article is the same for every article (system message,
+schema, the user message's first line), so providers' prompt caches can serve it.
+
+The cache key carries the version *and* :attr:`PromptSet.fingerprint` (a digest of
+the rendered templates), so editing a template or a Field description in place
+still invalidates cached answers.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from string import Template
 
 from ...core.document import Article
 from ...core.errors import ConfigError
+from .request_schema import field_guide
 
 __all__ = ["DEFAULT_PROMPT_VERSION", "PromptSet", "prompts_dir", "available_versions", "load_prompts"]
 
-DEFAULT_PROMPT_VERSION = "v1"
+DEFAULT_PROMPT_VERSION = "v2"
 _FILES = ("system.md", "user.md", "example.json")
 
 
@@ -65,7 +72,7 @@ class PromptSet:
         ``text`` replaces the article body (a chunk of it); ``part`` is
         ``(i, n)`` for chunk ``i`` of ``n`` (1-based), which the prompt mentions.
         """
-        note = f"（长文分段抽取：这是第 {part[0]}/{part[1]} 段，只抽取本段中的事实）" if part and part[1] > 1 else ""
+        note = f"（长文分段抽取：这是第 {part[0]}/{part[1]} 段，只抽取本段中的事实）\n" if part and part[1] > 1 else ""
         user = Template(self.user_template).substitute(
             zone_header=article.zone_header or "无",
             title=article.title or "无",
@@ -91,13 +98,14 @@ def _load(directory: str, version: str) -> PromptSet:
         raise ConfigError(f"{folder / 'example.json'}: not an {{input, output}} JSON object ({exc})") from None
     try:
         system = Template(raw["system.md"]).substitute(
+            fields=field_guide(),
             example_input=_example_input_text(example_input),
             example_output=json.dumps(example_output, ensure_ascii=False, separators=(",", ":")),
         )
         Template(raw["user.md"]).substitute(zone_header="", title="", subtitle="", part_note="", text="")
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"prompt version {version!r}: bad template placeholder {exc}") from None
-    digest = hashlib.sha256("\0".join(raw[name] for name in _FILES).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256("\0".join((system, raw["user.md"], raw["example.json"])).encode("utf-8")).hexdigest()
     return PromptSet(version, system.strip() + "\n", raw["user.md"], example, digest[:16])
 
 

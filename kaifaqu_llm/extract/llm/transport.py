@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from ...core.errors import QuotaExceededError, TransportError
+from .negotiation import is_mode_rejection
 
 __all__ = ["openai", "is_transient", "retry_after_seconds", "transport_error"]
 
@@ -42,8 +43,12 @@ def _is_quota(exc: BaseException) -> bool:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Return True for a transport failure worth retrying: 429 (not out-of-quota), 5xx, timeout, lost connection."""
-    if _is_quota(exc):
+    """Return True for a transport failure worth retrying: 429 (not out-of-quota), 5xx, timeout, lost connection.
+
+    A server refusing the request's structured-output form (even as HTTP 500) is not
+    transient: mode negotiation handles it.
+    """
+    if _is_quota(exc) or is_mode_rejection(exc):
         return False
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
