@@ -29,6 +29,7 @@ from ..extract.backend import Usage
 from ..outputs.files import PROFILES_FILE, atomic_write_text
 from .batch import BatchConfig, Worker, _worker, close_workers, per_worker_in_flight
 from .options import ExtractOptions
+from .preflight import preflight
 from .rows import PageSource, article_row, page_problem, segment_pages
 from .shards import Collector, ShardPlan, new_plans, shard_of
 
@@ -321,8 +322,11 @@ async def run_async(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | Non
     """Extract ``inputs`` with the inline engine into ``out_dir``; return the :class:`ExtractResult`.
 
     ``backends`` are backend objects to run instead of building ``config.backend``.
-    Without ``out_dir`` the shards go to a temporary directory and the records are kept.
+    Without ``out_dir`` the shards go to a temporary directory and the records are kept. Raises
+    :class:`ConfigError` or :class:`TransportError` before any request when the run cannot finish
+    (:func:`.preflight.preflight`).
     """
+    preflight(out_dir, config, server=not backends)
     run = _Run(inputs, out_dir, config, options)
     try:
         if len(run.rows):
@@ -338,6 +342,7 @@ def run(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | None, config: B
     shaped like :func:`local_engine`); return the :class:`ExtractResult`. Must not run inside an event loop."""
     if engine is None and options.engine == "inline":
         return asyncio.run(run_async(inputs, out_dir, config, options, note=note))
+    preflight(out_dir, config, server=engine is None)
     run_ = _Run(inputs, out_dir, config, options)
     try:
         if len(run_.rows):
