@@ -88,10 +88,17 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 
 def _print_failures(result) -> None:
     """One stderr line per bad input file and per article that failed."""
+    from .extract.llm.breaker import NOT_SENT
+
     for line in result.input_errors:
         _print_err(line)
+    stopped = [r for r in result.article_errors if NOT_SENT in str(r["error"])]
     for record in result.article_errors:
-        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+        if NOT_SENT not in str(record["error"]):
+            _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    if stopped:  # the circuit breaker opened: one line for all the articles it held back
+        reason = str(stopped[0]["error"]).split(NOT_SENT, 1)[1]
+        _print_err(f"kaifaqu: {len(stopped)} article(s) not sent: {reason}")
 
 
 # --- extract (flags) -------------------------------------------------------

@@ -47,7 +47,8 @@ from ...core.errors import (
 from .prompts import DEFAULT_PROMPT_VERSION, load_prompts
 from ...core.schema import ArticleProfile
 from .secrets import register_secrets
-from .transport import is_transient, openai, retry_after_seconds, transport_error
+from .breaker import CircuitBreaker
+from .transport import failure_kind, is_transient, openai, retry_after_seconds, transport_error
 
 __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_seconds"]
 
@@ -110,6 +111,7 @@ class LLMBackend:
         prompt_version: str = DEFAULT_PROMPT_VERSION,
         http_client: Any = None,
         identity: str | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if not config.model:
             raise ConfigError("the llm backend needs a model: set ModelConfig.model (or KAIFAQU_MODEL)")
@@ -125,6 +127,8 @@ class LLMBackend:
             fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
         )
         self._http_client = http_client
+        # Shared by every article of this backend: stops the batch once the server is plainly gone.
+        self.breaker = breaker or CircuitBreaker()
         self._openai: openai.AsyncOpenAI | None = None
         self._clients: dict[str, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -260,13 +264,28 @@ class LLMBackend:
         try:
             async for attempt in retrying:
                 with attempt:
+                    self.breaker.check()  # open: raises TransportError, which is not retried
                     attempts += 1
-                    return await self._negotiator.run(functools.partial(self._call, messages, usage))
+                    return await self._attempt(messages, usage, id(article))
         except openai.APIError as exc:
             raise transport_error(exc, self.config.effective_base_url, self.config.timeout, attempts) from None
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _attempt(self, messages: list[dict], usage: Usage, article: int) -> ArticleProfile:
+        """One request (with its mode fallbacks and reasks), its outcome told to the circuit breaker."""
+        try:
+            profile = await self._negotiator.run(functools.partial(self._call, messages, usage))
+        except openai.APIError as exc:
+            kind, line = failure_kind(exc, self.config.effective_base_url)
+            self.breaker.failure(kind, article, redact(line, *self.config.secrets()))
+            raise
+        except ResponseError:
+            self.breaker.success()  # the server answered, only not usefully
+            raise
+        self.breaker.success()
+        return profile
 
     async def _call(self, messages: list[dict], usage: Usage, mode: str) -> ArticleProfile:
         """One instructor call in ``mode`` (with its validation reasks); transport errors come out as openai errors."""
