@@ -124,6 +124,12 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
+    p.add_argument("--max-chunks", type=int, help="an article splitting into more chunks than this is an error, "
+                                                  "not sent (env KAIFAQU_MAX_CHUNKS; default 20)")
+    p.add_argument("--dry-run", action="store_true", help="print pages, articles, chunks, requests and estimated "
+                                                          "tokens; send nothing, write nothing")
+    p.add_argument("--price", metavar="IN,OUT", help="with --dry-run: prices per million prompt and completion "
+                                                     "tokens, to estimate the cost")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
     p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -160,7 +166,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
                                    "temperature": args.temperature,
-                                   "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
+                                   "token_budget": args.token_budget, "endpoint": args.endpoint,
+                                   "max_chunks": args.max_chunks}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
     if len(urls) > 1 and args.engine == "single":
@@ -186,6 +193,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         flags = "pass --model" if "needs a model" in str(exc) else "the key is read from the environment only"
         raise ConfigError(f"{exc} ({flags})") from None
+    if args.dry_run or args.price:
+        return _dry_run(args, batch_config, note)
     result = run(args.inputs, args.out, batch_config, options, note=note)
     _print_err(f"kaifaqu: {result.backend_note}")
     if engine != "inline":
@@ -204,6 +213,22 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     if result.written:
         _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _dry_run(args: argparse.Namespace, batch_config, note: str) -> int:
+    """``extract --dry-run``: the run's size and estimated cost, without sending or writing anything."""
+    from .run.estimate import estimate_run, parse_price
+
+    if args.price and not args.dry_run:
+        raise ConfigError("--price only makes sense with --dry-run")
+    price = parse_price(args.price) if args.price else None
+    estimate = estimate_run(args.inputs, batch_config, stitch=args.stitch)
+    _print_err(f"kaifaqu: {note}")
+    for line in estimate.input_errors:
+        _print_err(line)
+    for line in estimate.lines(price):
+        print(line)
+    return EXIT_FAILED if estimate.input_errors or estimate.over_limit else EXIT_OK
 
 
 # --- schema ----------------------------------------------------------------

@@ -206,6 +206,8 @@ class LLMBackend:
         usage = Usage()
         try:
             chunks = split_text(article.text, self.config.token_budget)
+            if len(chunks) > self.config.max_chunks:
+                return BackendResult(None, usage, error=chunk_limit_error(len(chunks), self.config), cache_key=key)
             profiles = [
                 await self._extract_chunk(article, chunk, (i, len(chunks)), usage)
                 for i, chunk in enumerate(chunks, start=1)
@@ -333,6 +335,12 @@ class LLMBackend:
         self._openai, self._clients = None, {}
         if self.cache is not None:
             self.cache.close()
+
+
+def chunk_limit_error(chunks: int, config: ModelConfig) -> str:
+    """Return the error of an article too long to send: its chunk count against the ``max_chunks`` limit."""
+    return (f"article splits into {chunks} chunks of {config.token_budget} tokens, over the limit of "
+            f"{config.max_chunks} (--max-chunks): not sent; raise --max-chunks or --token-budget to run it")
 
 
 def _describe(exc: BaseException) -> str:
