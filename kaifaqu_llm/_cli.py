@@ -145,6 +145,8 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     stitching.add_argument("--no-stitch", dest="stitch", action="store_false", help="keep every page's articles apart "
                                                                                       "(the default)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log retries, mode fallbacks and their reasons to stderr (-vv: debug); keys are masked")
     scale = p.add_argument_group("scale-out (docs/scale-out.md)")
     scale.add_argument("--engine", default="single", choices=["single", "local", "ray"],
                        help="single (default): this process; local: resumable shards in this process; "
@@ -159,6 +161,10 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
+    if args.verbose:
+        from .outputs.logs import log_to_stderr
+
+        log_to_stderr(args.verbose)
     from .extract.llm.config import ModelConfig
     from .run.batch import BatchConfig
     from .run.engine import run
@@ -197,6 +203,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         return _dry_run(args, batch_config, note)
     result = run(args.inputs, args.out, batch_config, options, note=note)
     _print_err(f"kaifaqu: {result.backend_note}")
+    mode = result.provenance.get("mode")
+    if mode:
+        _print_err(f"kaifaqu: endpoint profile {mode['endpoint_profile']}, mode {mode['mode']} ({mode['why']})")
     if engine != "inline":
         _print_err(f"kaifaqu: engine {engine}, {result.shards} shard(s)")
     for line in result.notes:
@@ -361,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kaifaqu",
         description="Evidence-grounded development-zone profiles from OCR'd Chinese newspaper pages.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"kaifaqu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _COMMANDS:
         add(sub)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..extract.backend import Usage
-from ..outputs.files import PROFILES_FILE, atomic_write_text
+from ..outputs.files import PROFILES_FILE
 from .batch import BatchConfig, Worker, _worker, close_workers, per_worker_in_flight
 from .options import ExtractOptions
 from .preflight import preflight
@@ -84,6 +84,7 @@ class ExtractResult(RunOutcome):
     out_dir: Path | None = None
     plans: list[ShardPlan] = field(default_factory=list, repr=False)
     kept_records: list[dict] | None = field(default=None, repr=False)
+    provenance: dict = field(default_factory=dict, repr=False)  # this run's entry in manifest.json "runs"
 
     @property
     def records(self) -> list[dict]:
@@ -228,16 +229,15 @@ def engine_for(name: str) -> Engine:
 
 
 def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats: Sequence[str]) -> list[Path]:
+    from .provenance import write_manifest
+
     counts: dict[str, int] = {}
     for plan in result.plans:
         for doc_id in plan.articles:
             source = doc_id.rsplit("#", 1)[0]
             counts[source] = counts.get(source, 0) + 1
     written = [out / PROFILES_FILE]
-    manifest = {"backend": result.backend, "pages": [{**info, "articles": counts.get(info["source"], 0)}
-                                                     for info in infos],
-                "input_errors": result.input_errors, "usage": result.usage.to_json()}
-    written.append(atomic_write_text(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2)))
+    written.append(write_manifest(out, result, infos, counts, result.provenance))
     try:
         from ..zones.registry import build_registry, write_zones
     except ImportError:
@@ -275,7 +275,9 @@ class _Run:
     """One run's plan, collector and output directory, between the engine's start and its end."""
 
     def __init__(self, inputs: Iterable[Any], out_dir: Any, config: BatchConfig, options: ExtractOptions) -> None:
-        self.started = time.perf_counter()
+        from .provenance import utc_now
+
+        self.started, self.started_at = time.perf_counter(), utc_now()
         self.options = options
         self.config = copy.copy(config)  # not replace(): a config for backend objects skips registry checks
         object.__setattr__(self.config, "max_in_flight", per_worker_in_flight(options.budget, options.workers))
@@ -311,6 +313,9 @@ class _Run:
             result.notes.append(notice)
         if self.temp is not None or self.small:  # a small run keeps its records; a large one reads them on demand
             result.kept_records = [json.loads(line) for line in _run_lines(self.out, plans)]
+        from .provenance import run_entry, utc_now
+
+        result.provenance = run_entry(result, self.config, self.started_at, utc_now())
         if self.temp is None:
             result.written = _write_outputs(self.out, result, self.infos, self.options.formats)
         result.seconds = time.perf_counter() - self.started

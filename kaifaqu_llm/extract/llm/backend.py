@@ -55,6 +55,7 @@ __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_
 # instructor logs every failed attempt at ERROR; without this, Python's last-resort handler would print
 # them all to stderr. Applications that configure logging still receive them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
+_log = logging.getLogger(__name__)
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
 
@@ -206,6 +207,8 @@ class LLMBackend:
         usage = Usage()
         try:
             chunks = split_text(article.text, self.config.token_budget)
+            if len(chunks) > 1:
+                _log.debug("%s article %s: %d chunks", article.source, article.index, len(chunks))
             if len(chunks) > self.config.max_chunks:
                 return BackendResult(None, usage, error=chunk_limit_error(len(chunks), self.config), cache_key=key)
             profiles = [
@@ -260,6 +263,7 @@ class LLMBackend:
             stop=stop_after_attempt(policy.attempts),
             wait=lambda state: policy.delay(state.attempt_number, retry_after_seconds(state.outcome.exception())),
             retry=retry_if_exception(is_transient),
+            before_sleep=self._log_retry,
             reraise=True,
         )
         attempts = 0
@@ -275,13 +279,22 @@ class LLMBackend:
             usage.retries += max(usage.requests - before - 1, 0)
         raise AssertionError("unreachable: tenacity either returns or raises")
 
+    def _log_retry(self, state: Any) -> None:
+        exc = state.outcome.exception()
+        error = transport_error(exc, self.config.effective_base_url, self.config.timeout, state.attempt_number)
+        _log.info("retrying in %.1fs (attempt %d failed): %s", state.next_action.sleep if state.next_action else 0,
+                  state.attempt_number, redact(str(error), *self.config.secrets()))
+
     async def _attempt(self, messages: list[dict], usage: Usage, article: int) -> ArticleProfile:
         """One request (with its mode fallbacks and reasks), its outcome told to the circuit breaker."""
         try:
             profile = await self._negotiator.run(functools.partial(self._call, messages, usage))
         except openai.APIError as exc:
             kind, line = failure_kind(exc, self.config.effective_base_url)
+            was_open = self.breaker.is_open
             self.breaker.failure(kind, article, redact(line, *self.config.secrets()))
+            if self.breaker.is_open and not was_open:
+                _log.warning("circuit breaker open: %s; no further request is sent", self.breaker.reason)
             raise
         except ResponseError:
             self.breaker.success()  # the server answered, only not usefully
