@@ -213,10 +213,27 @@ async def inline_engine(rows: Iterable[dict], config: BatchConfig, options: Extr
             await close_workers()
 
 
+def run_blocking(coroutine: Any) -> Any:
+    """Return the result of ``coroutine`` run to completion on a new event loop.
+
+    Inside a running event loop (Jupyter, an async application) ``asyncio.run``
+    refuses; the coroutine then runs on a new loop in a worker thread while this
+    thread waits. (In async code, ``await`` the ``*_async`` function instead.)
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="kaifaqu-run") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def local_engine(rows: Iterable[dict], config: BatchConfig, options: ExtractOptions,
                  on_rows: Callable[[list[dict]], None]) -> None:
     """Run the rows in this process on a new event loop, calling ``on_rows`` as articles finish."""
-    asyncio.run(inline_engine(rows, config, options, on_rows))
+    run_blocking(inline_engine(rows, config, options, on_rows))
 
 
 def engine_for(name: str) -> Engine:
@@ -344,9 +361,10 @@ async def run_async(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | Non
 def run(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | None, config: BatchConfig,
         options: ExtractOptions, *, note: str = "", engine: Engine | None = None) -> ExtractResult:
     """Extract ``inputs`` into ``out_dir`` with ``options.engine`` (``engine`` overrides it with any callable
-    shaped like :func:`local_engine`); return the :class:`ExtractResult`. Must not run inside an event loop."""
+    shaped like :func:`local_engine`); return the :class:`ExtractResult`. Inside a running event loop the
+    run happens on a worker thread (:func:`run_blocking`)."""
     if engine is None and options.engine == "inline":
-        return asyncio.run(run_async(inputs, out_dir, config, options, note=note))
+        return run_blocking(run_async(inputs, out_dir, config, options, note=note))
     preflight(out_dir, config, server=engine is None)
     run_ = _Run(inputs, out_dir, config, options)
     try:
