@@ -144,7 +144,8 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                                 "chosen from editions in file names, then shared wording (docs: _stitch.py)")
     stitching.add_argument("--no-stitch", dest="stitch", action="store_false", help="keep every page's articles apart "
                                                                                       "(the default)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress (a bar on a terminal, else a line every "
+                                                              "50 articles or 30 s), only errors and the summary")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="log retries, mode fallbacks and their reasons to stderr (-vv: debug); keys are masked")
     scale = p.add_argument_group("scale-out (docs/scale-out.md)")
@@ -183,11 +184,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     except ValueError:
         raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
-    progress = False
-    if not args.quiet:
-        from .outputs.progress import progress_enabled
-
-        progress = progress_enabled(quiet=args.quiet)
+    progress = not args.quiet  # a bar on a terminal, else a line every N articles or seconds
     engine = "inline" if args.engine == "single" else args.engine
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,

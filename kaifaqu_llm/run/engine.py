@@ -393,9 +393,9 @@ class _NoProgress:
 def _progress(total: int, enabled: bool) -> Any:
     if not enabled:
         return _NoProgress()
-    from ..outputs.progress import Progress
+    from ..outputs.progress import make_progress
 
-    return Progress(total, enabled=True)
+    return make_progress(total)
 
 
 def extract_batch(inputs: Iterable[Any], out_dir: str | os.PathLike[str], config: BatchConfig,
