@@ -7,12 +7,12 @@ exit 1, and a re-run against a healthy server must resume the articles left.
 
 from __future__ import annotations
 
+import pytest
+
 from kaifaqu_llm.extract.llm.breaker import NOT_SENT, CircuitBreaker
 from tests import fake_openai_server as fake
 from tests.cli_harness import article_texts, kaifaqu, llm_args, read_jsonl_strictly
 from tests.conftest import REPO
-
-import pytest
 
 PAGES = sorted((REPO / "seeds").glob("*.txt"))
 CONCURRENCY = 4

@@ -16,7 +16,7 @@ import pytest
 from kaifaqu_llm import ConfigError, TransportError, extract
 from kaifaqu_llm.run.preflight import check_cache_dir, check_out_dir, check_server
 from tests import fake_openai_server as fake
-from tests.cli_harness import kaifaqu, llm_args
+from tests.cli_harness import kaifaqu, llm_args, read_jsonl_strictly
 from tests.conftest import REPO
 
 PAGES = sorted((REPO / "seeds").glob("*.txt"))[:2]
@@ -116,3 +116,24 @@ def test_writable_places_pass(tmp_path):
     check_out_dir(tmp_path / "a" / "b")
     check_cache_dir(tmp_path)
     assert not (tmp_path / "a").exists()  # checking creates nothing
+
+
+def test_a_rerun_answered_by_the_cache_needs_no_server(tmp_path):
+    cache = tmp_path / "cache"
+    with fake.FakeOpenAIServer() as server:
+        first = kaifaqu("extract", *PAGES, "-o", tmp_path / "first", *llm_args(server), "--cache-dir", cache)
+        args = llm_args(server)
+    assert first.returncode == 0, first.stderr
+    # the server is gone: a new OUT from the same cache still works, and nothing is asked
+    again = kaifaqu("extract", *PAGES, "-o", tmp_path / "again", *args, "--cache-dir", cache)
+    assert again.returncode == 0, again.stderr
+    def facts(name):
+        return [{k: v for k, v in r.items() if k != "usage"} for r in read_jsonl_strictly(tmp_path / name / "profiles.jsonl")]
+
+    assert facts("again") == facts("first") and facts("first")
+    # one more page, not in the cache: the server is needed, and its absence is one line, before any write
+    extra = sorted((REPO / "seeds").glob("*.txt"))[2]
+    missing = kaifaqu("extract", *PAGES, extra, "-o", tmp_path / "third", *args, "--cache-dir", cache)
+    assert missing.returncode == EXIT_FAILED
+    _one_clear_line(missing, "cannot reach the model server")
+    assert not (tmp_path / "third").exists()

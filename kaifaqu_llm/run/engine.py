@@ -29,7 +29,7 @@ from ..extract.backend import Usage
 from ..outputs.files import PROFILES_FILE
 from .batch import BatchConfig, Worker, _worker, close_workers, per_worker_in_flight
 from .options import ExtractOptions
-from .preflight import preflight
+from .preflight import check_servers, preflight
 from .rows import PageSource, article_row, page_problem, segment_pages
 from .shards import Collector, ShardPlan, new_plans, shard_of
 
@@ -291,7 +291,8 @@ class _ProfileFile:
 class _Run:
     """One run's plan, collector and output directory, between the engine's start and its end."""
 
-    def __init__(self, inputs: Iterable[Any], out_dir: Any, config: BatchConfig, options: ExtractOptions) -> None:
+    def __init__(self, inputs: Iterable[Any], out_dir: Any, config: BatchConfig, options: ExtractOptions,
+                 check_server: bool = True) -> None:
         from .provenance import utc_now
 
         self.started, self.started_at = time.perf_counter(), utc_now()
@@ -302,6 +303,13 @@ class _Run:
         self.out = Path(out_dir if out_dir is not None else self.temp)
         self.source = PageSource(inputs)
         self.plans, self.infos, self.problems, kept = _plan(self.source, options, self.config.fingerprint(), self.out)
+        if check_server and any(plan.articles for plan in self.plans if not plan.done):
+            try:
+                check_servers(self.config, lambda: _Rows(self.source, self.plans, kept))  # before OUT is touched
+            except Exception:
+                if self.temp is not None:
+                    shutil.rmtree(self.temp, ignore_errors=True)
+                raise
         self.progress = _progress(sum(len(p.articles) for p in self.plans if not p.done), options.progress)
         self.collector = Collector(self.out, self.plans, self.config.backend, self.progress)
         self.rows = _Rows(self.source, self.plans, kept)
@@ -346,10 +354,10 @@ async def run_async(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | Non
     ``backends`` are backend objects to run instead of building ``config.backend``.
     Without ``out_dir`` the shards go to a temporary directory and the records are kept. Raises
     :class:`ConfigError` or :class:`TransportError` before any request when the run cannot finish
-    (:func:`.preflight.preflight`).
+    (:mod:`.preflight`).
     """
-    preflight(out_dir, config, server=not backends)
-    run = _Run(inputs, out_dir, config, options)
+    preflight(out_dir, config)
+    run = _Run(inputs, out_dir, config, options, check_server=not backends)
     try:
         if len(run.rows):
             await inline_engine(run.rows, run.config, options, run.collector.add, backends)
@@ -365,8 +373,8 @@ def run(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | None, config: B
     run happens on a worker thread (:func:`run_blocking`)."""
     if engine is None and options.engine == "inline":
         return run_blocking(run_async(inputs, out_dir, config, options, note=note))
-    preflight(out_dir, config, server=engine is None)
-    run_ = _Run(inputs, out_dir, config, options)
+    preflight(out_dir, config)
+    run_ = _Run(inputs, out_dir, config, options, check_server=engine is None)
     try:
         if len(run_.rows):
             runner = engine or engine_for(options.engine)

@@ -4,9 +4,11 @@ A run that cannot finish should say so at once, in one line, at no cost:
 
 * the output directory can be created (or is a directory) and written to;
 * the cache directory can be written (else: run with ``--no-cache``);
-* every model server answers at all: one ``GET /models`` with a short timeout.
-  Any HTTP answer (a local server without ``/models`` answers 404) means the
-  server is there; only a failure to connect is fatal.
+* every model server answers at all: one ``GET /models`` with a short timeout,
+  once the pages are planned and only when articles are left to run. Any HTTP
+  answer (a local server without ``/models`` answers 404) means the server is
+  there; a failure to connect is fatal unless the cache answers every article
+  left (a re-run from the cache needs no server).
 
 OUT and cache problems raise :class:`ConfigError` (exit code 2 on the command
 line), an unreachable server :class:`TransportError` (exit code 1).
@@ -16,14 +18,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..core.errors import ConfigError, TransportError, redact
 
-__all__ = ["check_out_dir", "check_cache_dir", "check_server", "preflight", "PROBE_TIMEOUT"]
+__all__ = ["check_out_dir", "check_cache_dir", "check_server", "check_servers", "preflight", "PROBE_TIMEOUT"]
 
 PROBE_TIMEOUT = 5.0  # seconds: a server that is up accepts a connection long before this
 
@@ -105,29 +107,63 @@ def _reason(reason: BaseException) -> str:
     return getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
 
 
-def preflight(out_dir: str | os.PathLike[str] | None, config: Any, *, server: bool = True) -> None:
-    """Return None when a run of ``config`` (a :class:`~.batch.BatchConfig`) into ``out_dir`` can start;
-    raise :class:`ConfigError` or :class:`TransportError` naming the first problem.
-
-    ``server=False`` skips the reachability probe (backend objects given by the caller).
-    """
-    from ..extract.registry import backend_spec
-
+def preflight(out_dir: str | os.PathLike[str] | None, config: Any) -> None:
+    """Return None when OUT and the cache of a run of ``config`` (a :class:`~.batch.BatchConfig`) are usable;
+    raise :class:`ConfigError` naming the first problem. The server is checked by :func:`check_servers`."""
     if out_dir is not None:
         check_out_dir(out_dir)
-    try:
-        needs_model = backend_spec(config.backend).needs_model
-    except ConfigError:
-        return  # an unregistered backend object: nothing known to check
-    if not needs_model:
-        return
-    if config.options.use_cache:
+    if _needs_model(config) and config.options.use_cache:
         from ..extract.llm.config import resolve_cache_dir
 
         check_cache_dir(resolve_cache_dir(config.options.cache_dir))
-    if not server:
+
+
+def _needs_model(config: Any) -> bool:
+    from ..extract.registry import backend_spec
+
+    try:
+        return backend_spec(config.backend).needs_model
+    except ConfigError:
+        return False  # an unregistered backend object: nothing known to check
+
+
+def check_servers(config: Any, rows: Callable[[], Iterable[dict]]) -> None:
+    """Return None when every model server of ``config`` answers, or when the cache answers every one of
+    ``rows()`` (the article rows still to run: a re-run from the cache needs no server); raise
+    :class:`TransportError` otherwise, before any request is sent."""
+    if not _needs_model(config):
         return
     for url in config.base_urls or (None,):
         model = config.model_config(url)
-        check_server(model.effective_base_url, api_key=model.api_key, secrets=model.secrets(),
-                     timeout=min(PROBE_TIMEOUT, model.timeout))
+        try:
+            check_server(model.effective_base_url, api_key=model.api_key, secrets=model.secrets(),
+                         timeout=min(PROBE_TIMEOUT, model.timeout))
+        except TransportError:
+            if not _all_cached(config, rows()):
+                raise
+
+
+def _all_cached(config: Any, rows: Iterable[dict]) -> bool:
+    """True when the cache holds an answer for every row (never with ``--no-cache`` or ``--refresh``)."""
+    options = config.options
+    if not options.use_cache or options.refresh:
+        return False
+    from ..extract.cache import ProfileCache
+    from ..extract.llm.config import resolve_cache_dir
+    from ..extract.registry import BackendContext, backend_spec
+    from .rows import row_article
+
+    directory = resolve_cache_dir(options.cache_dir)
+    if not directory.is_dir():
+        return False
+    cache = ProfileCache(directory)
+    try:
+        url = config.base_urls[0] if config.base_urls else None
+        backend = backend_spec(config.backend).build(BackendContext(config.model_config(url), None, False,
+                                                                    config.prompt_version, url))
+        keyed = getattr(backend, "inner", backend)  # a wrapper (hybrid) keys the cache by its model backend
+        if not hasattr(keyed, "cache_key"):
+            return False
+        return all(keyed.cache_key(row_article(row)[0]) in cache for row in rows)
+    finally:
+        cache.close()
