@@ -88,10 +88,17 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 
 def _print_failures(result) -> None:
     """One stderr line per bad input file and per article that failed."""
+    from .extract.llm.breaker import NOT_SENT
+
     for line in result.input_errors:
         _print_err(line)
+    stopped = [r for r in result.article_errors if NOT_SENT in str(r["error"])]
     for record in result.article_errors:
-        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+        if NOT_SENT not in str(record["error"]):
+            _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    if stopped:  # the circuit breaker opened: one line for all the articles it held back
+        reason = str(stopped[0]["error"]).split(NOT_SENT, 1)[1]
+        _print_err(f"kaifaqu: {len(stopped)} article(s) not sent: {reason}")
 
 
 # --- extract (flags) -------------------------------------------------------
@@ -117,6 +124,12 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
+    p.add_argument("--max-chunks", type=int, help="an article splitting into more chunks than this is an error, "
+                                                  "not sent (env KAIFAQU_MAX_CHUNKS; default 20)")
+    p.add_argument("--dry-run", action="store_true", help="print pages, articles, chunks, requests and estimated "
+                                                          "tokens; send nothing, write nothing")
+    p.add_argument("--price", metavar="IN,OUT", help="with --dry-run: prices per million prompt and completion "
+                                                     "tokens, to estimate the cost")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
     p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -134,7 +147,10 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                                 "chosen from editions in file names, then shared wording (docs: _stitch.py)")
     stitching.add_argument("--no-stitch", dest="stitch", action="store_false", help="keep every page's articles apart "
                                                                                       "(the default)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress (a bar on a terminal, else a line every "
+                                                              "50 articles or 30 s), only errors and the summary")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log retries, mode fallbacks and their reasons to stderr (-vv: debug); keys are masked")
     scale = p.add_argument_group("scale-out (docs/scale-out.md)")
     scale.add_argument("--engine", default="single", choices=["single", "local", "ray"],
                        help="single (default): this process; local: resumable shards in this process; "
@@ -149,6 +165,10 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
+    if args.verbose:
+        from .outputs.logs import log_to_stderr
+
+        log_to_stderr(args.verbose)
     from .extract.llm.config import ModelConfig
     from .run.batch import BatchConfig
     from .run.engine import run
@@ -156,7 +176,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
                                    "temperature": args.temperature,
-                                   "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
+                                   "token_budget": args.token_budget, "endpoint": args.endpoint,
+                                   "max_chunks": args.max_chunks}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
     if len(urls) > 1 and args.engine == "single":
@@ -167,11 +188,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
     rules_off = _rules_off(args.rules_off)
-    progress = False
-    if not args.quiet:
-        from .outputs.progress import progress_enabled
-
-        progress = progress_enabled(quiet=args.quiet)
+    progress = not args.quiet  # a bar on a terminal, else a line every N articles or seconds
     engine = "inline" if args.engine == "single" else args.engine
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
@@ -183,8 +200,13 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         flags = "pass --model" if "needs a model" in str(exc) else "the key is read from the environment only"
         raise ConfigError(f"{exc} ({flags})") from None
+    if args.dry_run or args.price:
+        return _dry_run(args, batch_config, note)
     result = run(args.inputs, args.out, batch_config, options, note=note)
     _print_err(f"kaifaqu: {result.backend_note}")
+    mode = result.provenance.get("mode")
+    if mode:
+        _print_err(f"kaifaqu: endpoint profile {mode['endpoint_profile']}, mode {mode['mode']} ({mode['why']})")
     if engine != "inline":
         _print_err(f"kaifaqu: engine {engine}, {result.shards} shard(s)")
     for line in result.notes:
@@ -218,6 +240,22 @@ def _rules_off(spec: str) -> tuple[str, ...]:
         raise ConfigError(f"--rules-off: {exc}") from None
     os.environ[RULES_ENV] = ",".join(names)
     return names
+
+
+def _dry_run(args: argparse.Namespace, batch_config, note: str) -> int:
+    """``extract --dry-run``: the run's size and estimated cost, without sending or writing anything."""
+    from .run.estimate import estimate_run, parse_price
+
+    if args.price and not args.dry_run:
+        raise ConfigError("--price only makes sense with --dry-run")
+    price = parse_price(args.price) if args.price else None
+    estimate = estimate_run(args.inputs, batch_config, stitch=args.stitch)
+    _print_err(f"kaifaqu: {note}")
+    for line in estimate.input_errors:
+        _print_err(line)
+    for line in estimate.lines(price):
+        print(line)
+    return EXIT_FAILED if estimate.input_errors or estimate.over_limit else EXIT_OK
 
 
 # --- schema ----------------------------------------------------------------
@@ -398,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kaifaqu",
         description="Evidence-grounded development-zone profiles from OCR'd Chinese newspaper pages.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"kaifaqu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _COMMANDS:
         add(sub)

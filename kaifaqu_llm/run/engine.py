@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ..extract.backend import Usage
-from ..outputs.files import PROFILES_FILE, atomic_write_text
+from ..outputs.files import PROFILES_FILE
 from .batch import BatchConfig, Worker, _worker, close_workers, per_worker_in_flight
 from .options import ExtractOptions
+from .preflight import check_servers, preflight
 from .rows import PageSource, article_row, page_problem, segment_pages
 from .shards import Collector, ShardPlan, new_plans, shard_of
 
@@ -83,6 +84,7 @@ class ExtractResult(RunOutcome):
     out_dir: Path | None = None
     plans: list[ShardPlan] = field(default_factory=list, repr=False)
     kept_records: list[dict] | None = field(default=None, repr=False)
+    provenance: dict = field(default_factory=dict, repr=False)  # this run's entry in manifest.json "runs"
 
     @property
     def records(self) -> list[dict]:
@@ -211,10 +213,27 @@ async def inline_engine(rows: Iterable[dict], config: BatchConfig, options: Extr
             await close_workers()
 
 
+def run_blocking(coroutine: Any) -> Any:
+    """Return the result of ``coroutine`` run to completion on a new event loop.
+
+    Inside a running event loop (Jupyter, an async application) ``asyncio.run``
+    refuses; the coroutine then runs on a new loop in a worker thread while this
+    thread waits. (In async code, ``await`` the ``*_async`` function instead.)
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="kaifaqu-run") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def local_engine(rows: Iterable[dict], config: BatchConfig, options: ExtractOptions,
                  on_rows: Callable[[list[dict]], None]) -> None:
     """Run the rows in this process on a new event loop, calling ``on_rows`` as articles finish."""
-    asyncio.run(inline_engine(rows, config, options, on_rows))
+    run_blocking(inline_engine(rows, config, options, on_rows))
 
 
 def engine_for(name: str) -> Engine:
@@ -227,16 +246,15 @@ def engine_for(name: str) -> Engine:
 
 
 def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats: Sequence[str]) -> list[Path]:
+    from .provenance import write_manifest
+
     counts: dict[str, int] = {}
     for plan in result.plans:
         for doc_id in plan.articles:
             source = doc_id.rsplit("#", 1)[0]
             counts[source] = counts.get(source, 0) + 1
     written = [out / PROFILES_FILE]
-    manifest = {"backend": result.backend, "pages": [{**info, "articles": counts.get(info["source"], 0)}
-                                                     for info in infos],
-                "input_errors": result.input_errors, "usage": result.usage.to_json()}
-    written.append(atomic_write_text(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2)))
+    written.append(write_manifest(out, result, infos, counts, result.provenance))
     try:
         from ..zones.registry import build_registry, write_zones
     except ImportError:
@@ -273,8 +291,11 @@ class _ProfileFile:
 class _Run:
     """One run's plan, collector and output directory, between the engine's start and its end."""
 
-    def __init__(self, inputs: Iterable[Any], out_dir: Any, config: BatchConfig, options: ExtractOptions) -> None:
-        self.started = time.perf_counter()
+    def __init__(self, inputs: Iterable[Any], out_dir: Any, config: BatchConfig, options: ExtractOptions,
+                 check_server: bool = True) -> None:
+        from .provenance import utc_now
+
+        self.started, self.started_at = time.perf_counter(), utc_now()
         self.options = options
         self.config = copy.copy(config)  # not replace(): a config for backend objects skips registry checks
         object.__setattr__(self.config, "max_in_flight", per_worker_in_flight(options.budget, options.workers))
@@ -282,6 +303,13 @@ class _Run:
         self.out = Path(out_dir if out_dir is not None else self.temp)
         self.source = PageSource(inputs)
         self.plans, self.infos, self.problems, kept = _plan(self.source, options, self.config.fingerprint(), self.out)
+        if check_server and any(plan.articles for plan in self.plans if not plan.done):
+            try:
+                check_servers(self.config, lambda: _Rows(self.source, self.plans, kept))  # before OUT is touched
+            except Exception:
+                if self.temp is not None:
+                    shutil.rmtree(self.temp, ignore_errors=True)
+                raise
         self.progress = _progress(sum(len(p.articles) for p in self.plans if not p.done), options.progress)
         self.collector = Collector(self.out, self.plans, self.config.backend, self.progress)
         self.rows = _Rows(self.source, self.plans, kept)
@@ -310,6 +338,9 @@ class _Run:
             result.notes.append(notice)
         if self.temp is not None or self.small:  # a small run keeps its records; a large one reads them on demand
             result.kept_records = [json.loads(line) for line in _run_lines(self.out, plans)]
+        from .provenance import run_entry, utc_now
+
+        result.provenance = run_entry(result, self.config, self.started_at, utc_now())
         if self.temp is None:
             result.written = _write_outputs(self.out, result, self.infos, self.options.formats)
         result.seconds = time.perf_counter() - self.started
@@ -321,9 +352,12 @@ async def run_async(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | Non
     """Extract ``inputs`` with the inline engine into ``out_dir``; return the :class:`ExtractResult`.
 
     ``backends`` are backend objects to run instead of building ``config.backend``.
-    Without ``out_dir`` the shards go to a temporary directory and the records are kept.
+    Without ``out_dir`` the shards go to a temporary directory and the records are kept. Raises
+    :class:`ConfigError` or :class:`TransportError` before any request when the run cannot finish
+    (:mod:`.preflight`).
     """
-    run = _Run(inputs, out_dir, config, options)
+    preflight(out_dir, config)
+    run = _Run(inputs, out_dir, config, options, check_server=not backends)
     try:
         if len(run.rows):
             await inline_engine(run.rows, run.config, options, run.collector.add, backends)
@@ -335,10 +369,12 @@ async def run_async(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | Non
 def run(inputs: Iterable[Any], out_dir: str | os.PathLike[str] | None, config: BatchConfig,
         options: ExtractOptions, *, note: str = "", engine: Engine | None = None) -> ExtractResult:
     """Extract ``inputs`` into ``out_dir`` with ``options.engine`` (``engine`` overrides it with any callable
-    shaped like :func:`local_engine`); return the :class:`ExtractResult`. Must not run inside an event loop."""
+    shaped like :func:`local_engine`); return the :class:`ExtractResult`. Inside a running event loop the
+    run happens on a worker thread (:func:`run_blocking`)."""
     if engine is None and options.engine == "inline":
-        return asyncio.run(run_async(inputs, out_dir, config, options, note=note))
-    run_ = _Run(inputs, out_dir, config, options)
+        return run_blocking(run_async(inputs, out_dir, config, options, note=note))
+    preflight(out_dir, config)
+    run_ = _Run(inputs, out_dir, config, options, check_server=engine is None)
     try:
         if len(run_.rows):
             runner = engine or engine_for(options.engine)
@@ -365,9 +401,9 @@ class _NoProgress:
 def _progress(total: int, enabled: bool) -> Any:
     if not enabled:
         return _NoProgress()
-    from ..outputs.progress import Progress
+    from ..outputs.progress import make_progress
 
-    return Progress(total, enabled=True)
+    return make_progress(total)
 
 
 def extract_batch(inputs: Iterable[Any], out_dir: str | os.PathLike[str], config: BatchConfig,

@@ -12,7 +12,6 @@ extracted becomes a record with ``error`` set. Nothing is dropped silently:
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -65,22 +64,25 @@ def resolve_backend(name: str, config: Any | None, base_urls: Sequence[str] = ()
 
 
 async def extract_async(
-    inputs: Iterable[str | os.PathLike[str] | Page],
+    inputs: Iterable[str | os.PathLike[str] | Page] | str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     *,
     config: Any | None = None,
     options: ExtractOptions | None = None,
-    backend: Backend | None = None,
+    backend: str | Backend | None = None,
 ) -> ExtractResult:
-    """Extract grounded profile records from pages (files, directories or :class:`Page` objects).
+    """Extract grounded profile records from pages (files, directories or :class:`Page` objects; one
+    path alone is one input).
 
     Returns an :class:`ExtractResult`; with ``out_dir`` also writes ``profiles.jsonl``
     (and ``shards/``), ``zones.jsonl``, ``manifest.json`` and the requested export
-    formats there. ``backend`` is a backend object to run instead of the one
-    ``options.backend`` names (inline engine only; register a backend to use it
-    in every engine).
+    formats there. ``backend`` is a registered backend name (as for :func:`extract`)
+    or a backend object to run instead of the one ``options.backend`` names (inline
+    engine only; register a backend to use it in every engine).
     """
     options = options or ExtractOptions()
+    if isinstance(backend, str):
+        options, backend = replace(options, backend=backend), None
     backends: tuple[Any, ...] = ()
     if backend is None:
         if config is None and options.backend != "rules":
@@ -96,7 +98,7 @@ async def extract_async(
 
 
 def extract(
-    inputs: Iterable[str | os.PathLike[str] | Page],
+    inputs: Iterable[str | os.PathLike[str] | Page] | str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     *,
     config: Any | None = None,
@@ -106,6 +108,9 @@ def extract(
 ) -> ExtractResult:
     """Run :func:`extract_async` to completion and return its :class:`ExtractResult`.
 
+    Works inside a running event loop too (Jupyter): the run then happens on a
+    worker thread; async code should ``await extract_async(...)`` instead.
+
     ``backend`` is a registered backend name (``"auto"``, ``"llm"``, ``"rules"``,
     ``"hybrid"``…) or a :class:`Backend` object; other keywords set
     :class:`ExtractOptions` fields, e.g. ``extract(["seeds/"], "out", backend="rules", concurrency=4)``.
@@ -114,4 +119,6 @@ def extract(
         option_overrides["backend"] = backend
         backend = None
     options = replace(options or ExtractOptions(), **option_overrides)
-    return asyncio.run(extract_async(inputs, out_dir, config=config, options=options, backend=backend))
+    from .engine import run_blocking
+
+    return run_blocking(extract_async(inputs, out_dir, config=config, options=options, backend=backend))

@@ -34,9 +34,11 @@ class PageSource:
     Iterating again reads the files again, so a caller need not hold the pages.
     """
 
-    def __init__(self, inputs: Iterable[str | os.PathLike[str] | Page]) -> None:
+    def __init__(self, inputs: Iterable[str | os.PathLike[str] | Page] | str | os.PathLike[str] | Page) -> None:
         from ..pages.reader import iter_page_paths
 
+        if isinstance(inputs, (str, os.PathLike, Page)):
+            inputs = [inputs]  # one input, not the characters of a path
         self.errors: list[str] = []
         self._items: list[Any] = []
         paths: list[Any] = []

@@ -203,7 +203,8 @@ class Collector:
             self.article_errors.append(record)
         if self.progress is not None:
             self.progress.advance(cache_hit=bool(usage.get("cache_hit")), retries=usage.get("retries", 0),
-                                  tokens=usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0))
+                                  tokens=usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0),
+                                  failed=bool(record.get("error")), requests=usage.get("requests", 0))
 
     def _flush(self, index: int) -> None:
         from ..outputs.files import out_lock

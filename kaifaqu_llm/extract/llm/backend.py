@@ -49,13 +49,15 @@ from ...core.errors import (
 from .prompts import DEFAULT_PROMPT_VERSION, load_prompts
 from ...core.schema import ArticleProfile
 from .secrets import register_secrets
-from .transport import is_transient, openai, retry_after_seconds, transport_error
+from .breaker import CircuitBreaker
+from .transport import failure_kind, is_transient, openai, retry_after_seconds, transport_error
 
 __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_seconds"]
 
 # instructor logs every failed attempt at ERROR; without this, Python's last-resort handler would print
 # them all to stderr. Applications that configure logging still receive them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
+_log = logging.getLogger(__name__)
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
 
@@ -91,6 +93,7 @@ class LLMBackend:
         prompt_version: str = DEFAULT_PROMPT_VERSION,
         http_client: Any = None,
         identity: str | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if not config.model:
             raise ConfigError("the llm backend needs a model: set ModelConfig.model (or KAIFAQU_MODEL)")
@@ -106,6 +109,8 @@ class LLMBackend:
             fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
         )
         self._http_client = http_client
+        # Shared by every article of this backend: stops the batch once the server is plainly gone.
+        self.breaker = breaker or CircuitBreaker()
         self._openai: openai.AsyncOpenAI | None = None
         self._clients: dict[str, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -184,6 +189,10 @@ class LLMBackend:
         rejected: list[dict] = []
         try:
             chunks = split_text(article.text, self.config.token_budget)
+            if len(chunks) > 1:
+                _log.debug("%s article %s: %d chunks", article.source, article.index, len(chunks))
+            if len(chunks) > self.config.max_chunks:
+                return BackendResult(None, usage, error=chunk_limit_error(len(chunks), self.config), cache_key=key)
             profiles = []
             for i, chunk in enumerate(chunks, start=1):
                 profile, lost = await self._extract_chunk(article, chunk, (i, len(chunks)), usage)
@@ -240,7 +249,7 @@ class LLMBackend:
         messages = self._prompts.messages(article, text, part)
         before = usage.requests
         try:
-            raw, unreadable = await self._ask(messages, usage, self.config.temperature)
+            raw, unreadable = await self._ask(messages, usage, self.config.temperature, id(article))
             profile, lost = salvage(raw) if raw is not None else (None, [])
             rejected = list(lost)
             attempts = 1
@@ -249,7 +258,7 @@ class LLMBackend:
                 usage.reasks += 1
                 temperature = reask_temperature(self.config.temperature, attempts)
                 attempts += 1
-                raw, unreadable = await self._ask([*messages, note], usage, temperature)
+                raw, unreadable = await self._ask([*messages, note], usage, temperature, id(article))
                 if raw is None:
                     continue
                 fixed, lost = salvage(raw)
@@ -265,25 +274,54 @@ class LLMBackend:
             raise ResponseError(f"no valid profile after {attempts} attempt(s): {first['list']}: {first['reason']}")
         return profile, rejected
 
-    async def _ask(self, messages: list[dict], usage: Usage, temperature: float) -> tuple[dict | None, str | None]:
+    async def _ask(
+        self, messages: list[dict], usage: Usage, temperature: float, article: int
+    ) -> tuple[dict | None, str | None]:
         """Return ``(parsed answer, None)`` or ``(None, why it could not be read)``, retrying transport failures."""
         policy = self.config.retry
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
             wait=lambda state: policy.delay(state.attempt_number, retry_after_seconds(state.outcome.exception())),
             retry=retry_if_exception(is_transient),
+            before_sleep=self._log_retry,
             reraise=True,
         )
         attempts = 0
         try:
             async for attempt in retrying:
                 with attempt:
+                    self.breaker.check()  # open: raises TransportError, which is not retried
                     attempts += 1
-                    call = functools.partial(self._call, messages, usage, temperature=temperature)
-                    return await self._negotiator.run(call)
+                    return await self._attempt(messages, usage, article, temperature)
         except openai.APIError as exc:
             raise transport_error(exc, self.config.effective_base_url, self.config.timeout, attempts) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _log_retry(self, state: Any) -> None:
+        exc = state.outcome.exception()
+        error = transport_error(exc, self.config.effective_base_url, self.config.timeout, state.attempt_number)
+        _log.info("retrying in %.1fs (attempt %d failed): %s", state.next_action.sleep if state.next_action else 0,
+                  state.attempt_number, redact(str(error), *self.config.secrets()))
+
+    async def _attempt(
+        self, messages: list[dict], usage: Usage, article: int, temperature: float
+    ) -> tuple[dict | None, str | None]:
+        """One request (with its mode fallbacks and reasks), its outcome told to the circuit breaker."""
+        try:
+            answer = await self._negotiator.run(
+                functools.partial(self._call, messages, usage, temperature=temperature))
+        except openai.APIError as exc:
+            kind, line = failure_kind(exc, self.config.effective_base_url)
+            was_open = self.breaker.is_open
+            self.breaker.failure(kind, article, redact(line, *self.config.secrets()))
+            if self.breaker.is_open and not was_open:
+                _log.warning("circuit breaker open: %s; no further request is sent", self.breaker.reason)
+            raise
+        except ResponseError:
+            self.breaker.success()  # the server answered, only not usefully
+            raise
+        self.breaker.success()
+        return answer
 
     async def _call(
         self, messages: list[dict], usage: Usage, mode: str, *, temperature: float
@@ -334,6 +372,12 @@ class LLMBackend:
         self._openai, self._clients = None, {}
         if self.cache is not None:
             self.cache.close()
+
+
+def chunk_limit_error(chunks: int, config: ModelConfig) -> str:
+    """Return the error of an article too long to send: its chunk count against the ``max_chunks`` limit."""
+    return (f"article splits into {chunks} chunks of {config.token_budget} tokens, over the limit of "
+            f"{config.max_chunks} (--max-chunks): not sent; raise --max-chunks or --token-budget to run it")
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from ...core.errors import QuotaExceededError, TransportError
 from .negotiation import is_mode_rejection
 
-__all__ = ["openai", "is_transient", "retry_after_seconds", "transport_error"]
+__all__ = ["openai", "is_transient", "retry_after_seconds", "transport_error", "failure_kind"]
 
 
 class _LazyModule:
@@ -73,6 +73,28 @@ def retry_after_seconds(exc: BaseException | None) -> float | None:
         except (TypeError, ValueError):
             return None
     return None
+
+
+# Answers that every other article would get too: the circuit breaker counts them (see breaker.py).
+_PERMANENT_STATUS = (401, 403, 404)
+
+
+def failure_kind(exc: BaseException, where: str) -> tuple[str | None, str]:
+    """Return ``(kind, one line)`` of a failed request for the circuit breaker.
+
+    ``kind`` is ``connect`` (no connection), ``HTTP <status>`` or ``quota`` for an
+    answer no retry or other article can change, or None for anything else
+    (a timeout, a 5xx, a rate limit: the server is there).
+    """
+    if _is_quota(exc):
+        return "quota", f"insufficient_quota at {where}"
+    if isinstance(exc, openai.APITimeoutError):
+        return None, ""
+    if isinstance(exc, openai.APIConnectionError):
+        return "connect", f"could not connect to {where}"
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in _PERMANENT_STATUS and not is_mode_rejection(exc):
+        return f"HTTP {exc.status_code}", f"HTTP {exc.status_code} from {where}: {_first_line(exc.message, 160)}"
+    return None, ""
 
 
 def transport_error(exc: Any, where: str, timeout: float, attempts: int) -> TransportError:
