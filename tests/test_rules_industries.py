@@ -23,3 +23,12 @@ def test_single_industry_after_a_development_verb():
 
 def test_lists_not_called_leading_industries_are_ignored():
     assert names("引进森林徒步、林间瑜伽、林下露营等活动，培育运动康养产业新兴业态。") == []
+
+
+def test_list_starts_after_the_last_verb_and_ascii_commas_end_clauses():
+    text = "仪式上,甲乙丙等项目签约,涵盖智能网联、冷链物流、跨境电商等业态。"
+    assert names(text) == ["智能网联", "冷链物流", "跨境电商"]
+
+
+def test_a_list_with_a_clause_in_it_is_dropped_whole():
+    assert names("贯彻落实省委、省政府关于重点产业的部署。") == []

@@ -54,6 +54,13 @@ def test_switching_the_rule_off_loses_what_it_finds(rule_, example):
         assert set(example.misses) & found, (rule_.name, example.text, found)
 
 
+def _is_map(name: str) -> bool:
+    """True for a lexicon kept as a .tsv map (a word and its kind), not a plain word list."""
+    from importlib import resources
+
+    return (resources.files("kaifaqu_llm.extract.rules") / "lexicons" / f"{name}.tsv").is_file()
+
+
 def test_every_rule_has_a_summary_a_known_category_and_an_example():
     categories = {"zones", "organizations", "people", "projects", "indicators", "events", "industries"}
     assert len({r.name for r in RULES}) == len(RULES)
@@ -61,7 +68,7 @@ def test_every_rule_has_a_summary_a_known_category_and_an_example():
         assert r.category in categories and r.summary, r.name
         assert r.examples, r.name
         for name in r.lexicons:
-            assert lexicon_map(name) if name.endswith("suffixes") and name.startswith("org_") else lexicon(name)
+            assert lexicon_map(name) if _is_map(name) else lexicon(name)
 
 
 def test_unknown_names_fail_loudly():

@@ -88,3 +88,18 @@ def test_operating_parks_named_with_chanyeyuan_are_zones_but_parks_being_built_a
     found = names(text)
     assert {"青岚光电产业园", "华泰智造产业园", "镁基循环产业园"} <= set(found)
     assert not {n for n in found if n.startswith(("高端铸造", "新能源装备", "物流"))}
+
+
+def test_an_area_after_its_zone_makes_one_name_and_is_not_found_alone():
+    from kaifaqu_llm.extract.rules.zones import find_zone_mentions
+
+    text = "中国(东海)自由贸易试验区云台片区挂牌。云台片区新增企业。"
+    assert [m.text for m in find_zone_mentions(text) if m.prefix] == ["自由贸易试验区云台片区", "云台片区"]
+    assert not [m for m in find_zone_mentions("建设生活居住片区、滨河商业片区。") if m.prefix]
+
+
+def test_a_count_measure_word_and_a_place_with_a_function_character():
+    from kaifaqu_llm.extract.rules.zones import find_zone_mentions
+
+    assert not [m for m in find_zone_mentions("全国46个申报园区之一") if m.prefix]
+    assert [m.text for m in find_zone_mentions("批准设立国家级和龙边境经济合作区。") if m.prefix] == ["和龙边境经济合作区"]

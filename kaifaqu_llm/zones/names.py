@@ -38,6 +38,7 @@ _HIGH_TECH = ("高新技术产业开发区",)
 _INDUSTRIAL = ("工业园区",)
 _REFORM = ("综合改革示范区",)
 _BONDED = ("综合保税区",)
+_FREE_TRADE = "自由贸易试验区"
 # a national zone is a 经济技术开发区, a provincial one a 经济开发区; 经开区 may be either
 JINGKAI = ("经济技术开发区", "经济开发区")
 
@@ -58,6 +59,10 @@ class ZoneSuffix:
     ``loose``: also used for things that are no zone's name (产业园, 园区).
     ``own_kind``: the catalog lists zones so named as a kind of their own (保税区, 出口加工区).
     ``alias``: the one zone the suffix names when written alone (综改区 → 山西转型综合改革示范区).
+    ``park``: names a park that may be written right after the zone it lies in, a zone of its own
+    (襄汾经济技术开发区|高端装备制造产业园).
+    ``area``: names an area of the zone written right before it, the two making one name
+    (自由贸易试验区崇左片区, 经济开发区兵团分区).
     ``readers``: the modules that read this suffix off a name.
     """
 
@@ -68,6 +73,8 @@ class ZoneSuffix:
     loose: bool = False
     own_kind: bool = False
     alias: str | None = None
+    park: bool = False
+    area: bool = False
     readers: frozenset[str] = _ALL
 
     @property
@@ -82,8 +89,8 @@ class ZoneSuffix:
 
     @property
     def family(self) -> str | None:
-        """Return the kind of zone the suffix names (开发, 高新, 示范, 综保, 园), or None for a kind of its own."""
-        return _FAMILY.get(self.types[0]) if self.types else None
+        """Return the kind of zone the suffix names (开发, 高新, 示范, 综保, 园, or a type of its own), or None."""
+        return _FAMILY.get(self.types[0], self.types[0]) if self.types else None
 
 
 def _s(text: str, types: tuple[str, ...] = (), *, only: tuple[str, ...] = (), **flags: bool | str) -> ZoneSuffix:
@@ -119,18 +126,32 @@ SUFFIXES: tuple[ZoneSuffix, ...] = (
     _s("综合保税区", _BONDED),
     _s("综保区", _BONDED, short=True),
     _s("保税区", _BONDED, own_kind=True, only=(RULES, LINKER)),
-    _s("工业园区", _INDUSTRIAL),
-    _s("产业园区", _INDUSTRIAL),
+    _s("工业园区", _INDUSTRIAL, park=True),
+    _s("产业园区", _INDUSTRIAL, park=True),
     _s("工业集中区", _INDUSTRIAL, only=(LINKER,)),
-    _s("工业园", _INDUSTRIAL),
-    _s("产业园", _INDUSTRIAL, loose=True),
+    _s("工业园", _INDUSTRIAL, park=True),
+    _s("产业园", _INDUSTRIAL, loose=True, park=True),
     _s("工业区", _INDUSTRIAL, only=(LINKER,)),
     _s("园区", _INDUSTRIAL, loose=True, only=(RULES, LINKER)),
-    # kinds of zone the catalog lists that extraction has no type for
-    *(_s(text, own_kind=True, only=(LINKER,)) for text in (
-        "保税港区", "保税物流园区", "出口加工区", "旅游度假区", "边境经济合作区", "跨境经济合作区", "互市贸易区",
-        "投资区",
+    # kinds of zone the schema has no type for (their records say 其他): the rules backend finds them by
+    # their own type, so mentions of one kind group together; the linker reads them as kinds of their own below
+    *(_s(text, (kind,), only=(RULES,), **flags) for text, kind, flags in (
+        ("自由贸易试验区", _FREE_TRADE, {}), ("自贸试验区", _FREE_TRADE, {}), ("自贸区", _FREE_TRADE, {}),
+        ("自由贸易港", "自由贸易港", {}), ("自贸港", "自由贸易港", {}),
+        ("新片区", "片区", {"loose": True, "area": True}), ("片区", "片区", {"loose": True, "area": True}),
+        ("分区", "片区", {"loose": True, "area": True}),
+        ("新区", "新区", {}),
+        ("经济合作区", "经济合作区", {}),
+        ("合作区", "经济合作区", {"bare": True}),
+        ("产业新城", "产业新城", {}),
     )),
+    # kinds of zone the catalog lists on their own; the rules backend groups mentions by the type given
+    *(_s(text, (kind,), own_kind=True, only=(RULES, LINKER)) for text, kind in (
+        ("保税港区", "保税港区"), ("边境经济合作区", "经济合作区"), ("跨境经济合作区", "经济合作区"),
+        ("互市贸易区", "互市贸易区"),
+    )),
+    # kinds of zone the catalog lists that extraction has no type for
+    *(_s(text, own_kind=True, only=(LINKER,)) for text in ("保税物流园区", "出口加工区", "旅游度假区", "投资区")),
 )
 
 

@@ -15,12 +15,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from .registry import rule
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Zone
 from ...zones.names import RULES, ZoneSuffix, parse_name, suffix_pattern, suffixes_for
+from ...zones.places import locate
 
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
+_NAMES_RULE, _AREA_RULE, _NOT_NAME_RULE = rule("zones.suffix"), rule("zones.area"), rule("zones.not-a-name")
 _SUFFIXES = suffixes_for(RULES)
 _SUFFIX_RE = re.compile(suffix_pattern(RULES))
 _RUN_CHARS = re.compile(f"[{CJK}]")
@@ -30,7 +33,7 @@ _LEAD_WORDS = ("在", "于", "与", "和", "及", "对", "将", "向", "到", "�
                "以", "把", "被", "了", "的", "等", "再到", "全力", "推动", "打造", "建设", "创建", "支持", "助力",
                "落户", "入驻", "进驻", "位于", "今年", "去年", "目前", "近日", "同时", "其中", "作为", "全省", "全市",
                "走进", "启动", "围绕", "加快", "做强", "做大", "招引", "落地", "开工", "实施", "推进", "深入推进",
-               "按照", "感受", "引领", "全体", "清廉", "积极", "着力", "重点", "努力", "持续", "不断")
+               "按照", "感受", "引领", "全体", "清廉", "积极", "着力", "重点", "努力", "持续", "不断", "纳入", "列入")
 _FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号占")
 # designations and generic heads that are not names of one zone
 _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", "各级", "各", "全区", "该", "本", "此", "这",
@@ -38,7 +41,12 @@ _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", 
                  "园区", "区", "整个", "所在", "周边", "一流", "高端", "标准", "智慧", "建设", "生态文明")
 _VERBS = ("出台", "开拓", "赋予", "负责", "鉴于", "走进", "健全", "夯实", "完善", "聚焦", "围绕", "提升", "结合",
           "支撑", "赋能", "彰显", "感受", "做好", "抓好", "促进", "发挥", "推进", "谋划", "加快", "展示", "写在",
-          "更名", "获批", "计划", "入驻", "跑出", "引领", "服务", "优化", "带动", "壮大", "发展", "融入", "走出")
+          "更名", "获批", "计划", "入驻", "跑出", "引领", "服务", "优化", "带动", "壮大", "发展", "融入", "走出",
+          "衡量", "反映", "考核", "评估", "申报", "评价")
+# words after which a name starts afresh: what comes before them is not part of it (全国综合保税区, 湖南省首个综合保税区)
+_RESTARTS = re.compile("(?:全国|全省|全市|首个|首家|首批|上述|各|每个|第[一二三四五六七八九十百\\d]+[个家批]|季度|年度|上半年|下半年|建设)")
+# a count or an amount is not a name (千亿园区, 两个园区)
+_AMOUNT = re.compile("^[一二三四五六七八九十两几多百千万亿]+$")
 # verbs of going, settling and building after which a place name starts (only searched inside an over-long run)
 _CUT_VERBS = tuple(w for w in _LEAD_WORDS if len(w) >= 2 and w not in ("今年", "去年", "目前", "近日", "同时", "其中",
                                                                       "全省", "全市", "全体", "清廉", "重点"))
@@ -73,12 +81,17 @@ def _raw_candidates(text: str) -> list[tuple[int, int, int, bool]]:
     out = []
     last_end = 0
     for m in _SUFFIX_RE.finditer(text):
-        if m.group() == "园区" and text[m.end():m.end() + 1] in ("内", "外"):  # 园区内 is a place word
+        after = text[m.end():m.end() + 1]
+        if m.group() == "园区" and after in ("内", "外"):  # 园区内 is a place word
+            continue
+        if after in ("域", "块"):  # 区域, 区块: the 区 is a word's start (创新区域), not a suffix's end
             continue
         i = m.start()
         floor = max(last_end, m.start() - _MAX_PREFIX)
         while i > floor and _RUN_CHARS.match(text[i - 1]):
             i -= 1
+        if i < m.start() and text[i] in _MEASURES and i > 0 and text[i - 1].isdigit():
+            i += 1  # 46个申报园区: the count's measure word is not the name's start
         out.append((i, m.start(), m.end(), i == last_end > 0 and i < m.start()))
         last_end = m.end()
     return out
@@ -90,6 +103,12 @@ def _strip_lead(raw: str) -> str:
         raw = raw[1:]
     last = _LAST_FUNCTION.search(raw)
     rest = raw[last.start() + 1:] if last else raw
+    restart = None
+    if _NOT_NAME_RULE.on:
+        for restart in _RESTARTS.finditer(rest):
+            pass
+    if restart is not None:
+        rest = rest[restart.end():]
     for _ in range(3):
         word = next((w for w in _LEAD_WORDS if rest.startswith(w)), None)
         if word is None:
@@ -99,14 +118,24 @@ def _strip_lead(raw: str) -> str:
         cut = max((rest.rfind(w) + len(w) for w in _CUT_VERBS if w in rest[:-1]), default=0)
         if 2 <= len(rest) - cut <= 8:
             rest = rest[cut:]
+    if len(rest) < 2:  # 设立国家级和龙: a place whose name holds a function character (和龙, 于都)
+        rest = next((raw[-k:] for k in range(min(len(raw), 6), 1, -1) if _is_place(raw[-k:])), rest)
     return rest
 
 
 _LAST_FUNCTION = re.compile(f"[{''.join(sorted(_FUNCTION_CHARS))}](?=[^{''.join(sorted(_FUNCTION_CHARS))}]*$)")
+_MEASURES = frozenset("个家所座批类")
 _COUNTED = re.compile("^[一二三四五六七八九十两几多]+[大个家类]")
 
 
+def _is_place(text: str) -> bool:
+    place = locate(text)
+    return place is not None and place.text == text
+
+
 def _is_name(prefix: str) -> bool:
+    if _NOT_NAME_RULE.on and (len(prefix) < 2 or _AMOUNT.match(prefix)):  # 以上经济开发区, 千亿园区
+        return False
     if "级" in prefix or _COUNTED.match(prefix) or any(w in prefix for w in ("省委", "行动", "窗口")):
         return False
     if prefix.endswith(("式", "型")):  # 花园式产业园区, 生态型园区: what kind of park, not which
@@ -125,7 +154,7 @@ def _named_park(run: str, rest: str, suffix: ZoneSuffix, after: str) -> bool:
     """
     if after.startswith(("项目", "中园", "建设")):
         return False
-    if not suffix.loose or suffix.text == "园区" or not 4 <= len(rest) <= 8:
+    if not (suffix.loose and suffix.park) or not 4 <= len(rest) <= 8:
         return False
     lead = run[:len(run) - len(rest)]
     return not lead.endswith(_BUILDING) and not rest.startswith(_BUILDING)
@@ -141,9 +170,9 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     """
     candidates = []
     for r, s, e, inside in _raw_candidates(text):
-        # only a park (产业园, 工业园区) is named inside a zone, and only when no verb comes between
-        is_park = _SUFFIXES[text[s:e]].family == "园" and text[s:e] != "园区"
-        inside = inside and is_park and _strip_lead(text[r:s]) == text[r:s]
+        # only a park (产业园, 工业园区) or an area (片区) is named inside a zone, and only when no verb comes between
+        row = _SUFFIXES[text[s:e]]
+        inside = inside and (row.park or row.area and _AREA_RULE.on) and _strip_lead(text[r:s]) == text[r:s]
         rest = text[r:s] if inside else _strip_lead(text[r:s])
         candidates.append((r, s, e, rest))
         if inside and "级" not in rest:
@@ -154,6 +183,8 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
         if rest and len(rest) <= 8 and _is_name(rest):
             if _named_park(text[r:s], rest, _SUFFIXES[text[s:e]], text[e:e + 3]):
                 known.add(rest)
+            elif _SUFFIXES[text[s:e]].area:
+                continue  # an area (片区) is named only with its zone, or by a prefix learnt there
             elif not _SUFFIXES[text[s:e]].full:
                 # an abbreviation opening a clause (长治高新区召开…) names a zone on its own
                 at_boundary = text[r:s] == rest and (r == 0 or not _RUN_CHARS.match(text[r - 1]))
@@ -161,9 +192,15 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
             else:
                 known.add(rest)
     known |= {p for p, n in abbrev_counts.items() if n >= 2 and 2 <= len(p) <= 3}
-    mentions = []
-    for _, s_start, s_end, rest in candidates:
+    mentions: list[ZoneMention] = []
+    for r, s_start, s_end, rest in candidates:
         suffix = text[s_start:s_end]
+        before = mentions[-1] if mentions else None
+        if (_AREA_RULE.on and _SUFFIXES[suffix].area and before is not None and before.end == r and rest
+                and rest == text[r:s_start]):
+            # 自由贸易试验区崇左片区: the area and the zone it belongs to make one name
+            mentions[-1] = ZoneMention(before.text + rest, suffix, before.start, s_end)
+            continue
         shorter = max((k for k in known if rest.endswith(k) and k != rest), key=len, default=None)
         if rest in known:
             prefix = shorter if shorter and _SUFFIXES[suffix].full and len(rest) > 5 else rest
@@ -195,6 +232,8 @@ def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:
     Evidence is the clause of the first mention in ``text`` (the header line when
     the body never names the zone).
     """
+    if not _NAMES_RULE.on:
+        return []
     header_mentions = [m for h in headers if h for m in find_zone_mentions(h)]
     known = {m.prefix for m in header_mentions if m.prefix}
     body = find_zone_mentions(text, known)
