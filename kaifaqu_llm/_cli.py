@@ -30,7 +30,41 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON array, one object per page")
     p.add_argument("--stitch", action="store_true",
                    help="join (下转X版) articles with their (上接X版) fragments on the other pages given")
+    _add_segmenter(p)
+    p.add_argument("--model", help="model name (env KAIFAQU_MODEL)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (env KAIFAQU_BASE_URL, OPENAI_BASE_URL)")
+    p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.set_defaults(func=_cmd_segment)
+
+
+def _add_segmenter(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--segmenter", default="auto", choices=["auto", "layout", "model"],
+                   help="how pages are cut into articles: layout (the layout rules), model (the model reads each "
+                        "page's lines; an answer the layout contradicts falls back to the layout for that page), "
+                        "auto (default): the model when one is configured, else the layout")
+
+
+def _model_split(args: argparse.Namespace, infos: dict):
+    """Return a ``split`` for :func:`segment_paths` that asks the model segmenter (None: the layout runs)."""
+    import asyncio
+
+    from .extract.llm.config import ModelConfig
+    from .extract.llm.segmenter import resolve_segmenter, segment_with
+
+    if args.segmenter == "layout":
+        return None
+    config = ModelConfig.resolve(model=args.model, base_url=args.base_url)
+    if resolve_segmenter(args.segmenter, config) == "layout":
+        return None
+
+    def split(pages):
+        results = asyncio.run(segment_with(pages, "model", config, cache_dir=args.cache_dir,
+                                           use_cache=not args.no_cache))
+        infos.update({r.page.source: r for r in results})
+        return {r.page.source: r.articles for r in results}
+
+    return split
 
 
 def _segment_table(page, articles) -> str:
@@ -60,11 +94,18 @@ def _segment_table(page, articles) -> str:
 def _cmd_segment(args: argparse.Namespace) -> int:
     import json
 
+    from .extract.llm.segmenter import summary
     from .pages.segment import segment_paths
 
-    results, errors = segment_paths(args.pages, stitch=args.stitch)
+    infos: dict = {}
+    results, errors = segment_paths(args.pages, stitch=args.stitch, split=_model_split(args, infos))
     for message in errors:
         _print_err(message)
+    for info in infos.values():
+        if info.note:
+            _print_err(f"{info.page.path or info.page.source}: segmented by layout: {info.note}")
+    if summary(list(infos.values())):
+        _print_err(f"kaifaqu: {summary(list(infos.values()))}")
     if args.json:
         out = []
         for page, articles in results:
@@ -75,6 +116,8 @@ def _cmd_segment(args: argparse.Namespace) -> int:
                     item["parts"] = [list(part) for part in a.parts]
                 items.append(item)
             out.append({"source": page.source, "encoding": page.encoding, "articles": items})
+            if page.source in infos:
+                out[-1]["segmenter"] = infos[page.source].to_json()
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         print("\n\n".join(_segment_table(page, articles) for page, articles in results))
@@ -123,6 +166,7 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="extra outputs besides profiles.jsonl (repeatable)")
     p.add_argument("--catalog", action="append", default=[], metavar="FILE.csv",
                    help="user zone catalog extending / overriding the built-in one (repeatable)")
+    _add_segmenter(p)
     stitching = p.add_mutually_exclusive_group()
     stitching.add_argument("--stitch", dest="stitch", action="store_true",
                            help="join a (下转X版) article to its (上接Y版) fragment on another given page; the pair is "
@@ -192,11 +236,13 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
         progress = progress_enabled(quiet=args.quiet)
     if args.engine != "single":
+        if args.segmenter == "model":
+            raise ConfigError("--segmenter model runs with --engine single only (the shard engines use the layout)")
         return _cmd_extract_batch(args, config, urls, progress)
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
-        catalogs=tuple(args.catalog), progress=progress,
+        catalogs=tuple(args.catalog), progress=progress, segmenter=args.segmenter,
     )
     result = extract(args.inputs, args.out, config=config, options=options)
     _print_err(f"kaifaqu: {result.backend_note}")

@@ -51,8 +51,11 @@ class ExtractOptions:
     formats: tuple[str, ...] = ()
     catalogs: tuple[str, ...] = ()
     progress: bool = False
+    segmenter: str = "auto"     # layout | model | auto (the model when the run uses one): extract/llm/segmenter.py
 
     def __post_init__(self) -> None:
+        if self.segmenter not in ("auto", "layout", "model"):
+            raise ConfigError(f"unknown segmenter {self.segmenter!r} (choose from auto, layout, model)")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r} (choose from {', '.join(BACKENDS)})")
         if self.concurrency < 1:
@@ -162,10 +165,10 @@ def _read_inputs(inputs: Iterable[str | os.PathLike[str] | Page]) -> tuple[list[
     return list(unique.values()), errors
 
 
-def _segment_pages(pages: list[Page], stitch: bool) -> list[Article]:
+def _segment_pages(pages: list[Page], stitch: bool, by_page: dict[str, list[Article]] | None = None) -> list[Article]:
     from ..pages.segment import segment
 
-    by_page = {page.source: segment(page) for page in pages}
+    by_page = by_page or {page.source: segment(page) for page in pages}
     if stitch and len(pages) > 1:
         from ..pages.stitch import stitch as stitch_articles
 
@@ -363,7 +366,7 @@ async def extract_async(
     options = options or ExtractOptions()
     started = time.perf_counter()
     if backend is None:
-        if config is None and options.backend != "rules":
+        if config is None and (options.backend != "rules" or options.segmenter == "model"):
             from ..extract.llm.config import ModelConfig
 
             config = ModelConfig.resolve()
@@ -371,10 +374,17 @@ async def extract_async(
     else:
         backend_name, note = getattr(backend, "name", "custom"), f"using the {getattr(backend, 'name', 'custom')} backend"
     pages, input_errors = _read_inputs(inputs)
-    articles = _segment_pages(pages, options.stitch)
+    from ..extract.llm.segmenter import segment_with, summary
+
+    segments = await segment_with(pages, options.segmenter, config, model_backend=backend_name != "rules",
+                                  cache_dir=options.cache_dir, use_cache=options.use_cache, refresh=options.refresh,
+                                  concurrency=options.concurrency)
+    articles = _segment_pages(pages, options.stitch, {s.page.source: s.articles for s in segments})
     input_errors += _pages_without_articles(pages, articles)
     out = Path(out_dir) if out_dir is not None else None
     run = _Run(backend, backend_name, {p.source: p for p in pages}, options, out)
+    for s in segments:
+        run.usage.add(s.usage)
     progress = _progress(len(articles), options.progress)
     try:
         records = await run.run(articles, progress)
@@ -386,8 +396,9 @@ async def extract_async(
     result = ExtractResult(records=records, backend=backend_name, backend_note=note, input_errors=input_errors,
                            usage=run.usage, pages=len(pages))
     notice = getattr(run.catalog, "notice", None)
-    if notice:
-        result.notes.append(notice)
+    result.notes += [notice] if notice else []
+    result.notes += [line for line in [summary(segments)] if line]
+    result.notes += [f"{s.page.path or s.page.source}: segmented by layout: {s.note}" for s in segments if s.note]
     if out is not None:
         result.written = _write_outputs(out, records, pages, input_errors, backend_name, run.usage, options.formats)
     result.seconds = time.perf_counter() - started

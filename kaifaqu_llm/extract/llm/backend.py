@@ -28,10 +28,11 @@ import hashlib
 import importlib
 import logging
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import instructor
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from ..backend import BackendResult, Usage
@@ -76,11 +77,12 @@ class _LazyModule:
 openai: Any = _LazyModule("openai")
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
+M = TypeVar("M", bound=BaseModel)
 
 
 @functools.cache
-def _response_model() -> type[ArticleProfile]:
-    """Return ArticleProfile wrapped for instructor once, its request schema the compact one.
+def _response_model(response_model: type[BaseModel] = ArticleProfile) -> type[BaseModel]:
+    """Return ``response_model`` (ArticleProfile) wrapped for instructor once, its request schema the compact one.
 
     Given a plain model, instructor wraps it in a new class and regenerates its JSON schema on every
     request: ~3 ms of CPU each, more than all our own per-article work (benchmarks/results.md, section 2).
@@ -88,8 +90,8 @@ def _response_model() -> type[ArticleProfile]:
     ``model_json_schema()``, so answering it with :func:`compact_schema` (no titles, descriptions or
     defaults: the field guide is in the system prompt) sends the compact schema in every mode.
     """
-    model = instructor.openai_schema(ArticleProfile)
-    schema = compact_schema(ArticleProfile)
+    model = instructor.openai_schema(response_model)
+    schema = compact_schema(response_model)
     generate = model.model_json_schema
 
     def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
@@ -304,7 +306,14 @@ class LLMBackend:
         self, article: Article, text: str, part: tuple[int, int], usage: Usage
     ) -> ArticleProfile:
         """Return the profile of one chunk, retrying transport failures; raises :class:`ExtractionError`."""
-        messages = self._prompts.messages(article, text, part)
+        return await self.structured(self._prompts.messages(article, text, part), ArticleProfile, usage)
+
+    async def structured(self, messages: list[dict], response_model: type[M], usage: Usage) -> M:
+        """Return the validated ``response_model`` answer to ``messages``: the one request path every task shares
+        (mode negotiation, validation reasks, transport retries; counts go into ``usage``).
+
+        Raises :class:`ExtractionError` (a :class:`ResponseError` or :class:`TransportError`).
+        """
         policy = self.config.retry
         before = usage.requests
         retrying = AsyncRetrying(
@@ -318,14 +327,16 @@ class LLMBackend:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    return await self._negotiator.run(functools.partial(self._call, messages, usage))
+                    return await self._negotiator.run(functools.partial(self._call, messages, usage,
+                                                                        response_model=response_model))
         except openai.APIError as exc:
             raise self._transport_error(exc, attempts) from None
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _call(self, messages: list[dict], usage: Usage, mode: str) -> ArticleProfile:
+    async def _call(self, messages: list[dict], usage: Usage, mode: str,
+                    response_model: type[M] = ArticleProfile) -> M:  # type: ignore[assignment]
         """One instructor call in ``mode`` (with its validation reasks); transport errors come out as openai errors."""
         hooks = Hooks()
         sent = 0
@@ -338,7 +349,7 @@ class LLMBackend:
         try:
             profile, completion = await self._instructor(mode).create_with_completion(
                 messages=messages,
-                response_model=_response_model(),
+                response_model=_response_model(response_model),
                 max_retries=self.config.reask,
                 strict=False,  # lenient coercion ("true" → True): small local models need it
                 hooks=hooks,
@@ -347,7 +358,7 @@ class LLMBackend:
             # instructor sums the usage of every reask attempt into the final completion's usage.
             _add_tokens(usage, getattr(completion, "usage", None))
             # A clean copy: instructor hangs the raw completion on the model as a private attribute.
-            return ArticleProfile.model_validate(profile.model_dump())
+            return response_model.model_validate(profile.model_dump())
         except InstructorRetryException as exc:
             _add_tokens(usage, exc.total_usage)
             cause = exc.__cause__

@@ -1,0 +1,165 @@
+"""The model segmenter (``--segmenter model``): a scripted server answers each page's line roles.
+
+The test page (tests/data/segment_page.txt, written for these tests) has a (上接) fragment, an article
+with kicker, markdown headline, subtitle, author line, caption and a run-on byline, and a zone-line
+article ending in (下转). A correct answer must give exactly the articles the layout segmenter gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from kaifaqu_llm.core.document import Page
+from kaifaqu_llm.extract.llm.segmenter import resolve_segmenter, segment_with
+from kaifaqu_llm.core.errors import ConfigError
+from kaifaqu_llm.pages.segment import segment
+from kaifaqu_llm.run.pipeline import extract
+from tests.cli_harness import cli_env, kaifaqu
+from tests.conftest import REPO, TEST_API_KEY
+from tests.fake_openai_server import content_reply
+
+PAGE_PATH = REPO / "tests" / "data" / "segment_page.txt"
+PAGE = Page(source=PAGE_PATH.name, text=PAGE_PATH.read_text(encoding="utf-8"), path=str(PAGE_PATH))
+
+
+def span(first: int, last: int, **roles: str) -> dict:
+    return {"first": first, "last": last, "roles": [{"line": int(k[1:]), "role": v} for k, v in roles.items()]}
+
+
+GOOD = {"articles": [
+    span(1, 3, l1="continuation", l3="byline"),
+    span(4, 11, l4="kicker", l5="title", l6="subtitle", l7="byline", l10="caption"),
+    span(12, 16, l12="zone", l13="title", l16="continuation"),
+]}
+
+
+def answer(value: dict):  # type: ignore[no-untyped-def]
+    return content_reply(json.dumps(value, ensure_ascii=False))
+
+
+def run_model(config, pages=(PAGE,), **kw):  # type: ignore[no-untyped-def]
+    return asyncio.run(segment_with(list(pages), "model", config, **kw))
+
+
+def test_a_good_answer_gives_the_layout_articles(fake_server, make_config, tmp_path) -> None:
+    fake_server.push(answer(GOOD))
+    (result,) = run_model(make_config(), cache_dir=str(tmp_path))
+    assert result.segmenter == "model" and result.note is None
+    assert [a.to_json() for a in result.articles] == [a.to_json() for a in segment(PAGE)]
+    fragment, signed, zoned = result.articles
+    assert fragment.continued_from == "A1版" and fragment.authors == ("李明",) and fragment.title is None
+    assert signed.title == "新材料产业园项目集中签约" and signed.subtitle == "——总投资约十五亿元"
+    assert signed.authors == ("王晓东", "陈思", "赵刚") and signed.captions == ("图为签约仪式现场。",)
+    assert signed.text.endswith("逐步显现。")  # the run-on byline is cut off the body
+    assert zoned.zone_header == "青山高新区" and zoned.continues_to == "A3版"
+    assert result.usage.requests == 1 and result.usage.prompt_tokens > 0
+    (request,) = fake_server.requests
+    assert request.body["response_format"]["json_schema"]["name"] == "PageSegmentation"
+    user = request.body["messages"][-1]["content"]
+    assert "5| ## 新材料产业园项目集中签约" in user and "16| （下转A3版）" in user  # numbered, readable UTF-8
+
+
+def test_the_models_cut_is_used_where_it_differs_from_the_layout(fake_server, make_config, tmp_path) -> None:
+    # The model reads lines 10-11 as an article of their own (nothing in the layout forbids it).
+    cut = {"articles": [GOOD["articles"][0], span(4, 9, l4="kicker", l5="title", l6="subtitle", l7="byline"),
+                        span(10, 11, l10="caption"), GOOD["articles"][2]]}
+    fake_server.push(answer(cut))
+    (result,) = run_model(make_config(), cache_dir=str(tmp_path))
+    assert result.segmenter == "model" and len(result.articles) == 4
+    assert result.articles[1].authors == ("王晓东", "陈思") and result.articles[1].text.endswith("二十亿元。")
+    assert result.articles[2].title is None and result.articles[2].authors == ("赵刚",)
+    assert [a.index for a in result.articles] == [0, 1, 2, 3]
+
+
+BAD = [
+    ("overlap", {"articles": [span(1, 5), span(4, 16)]}, "overlaps"),
+    ("unassigned", {"articles": [span(1, 3, l1="continuation", l3="byline"), GOOD["articles"][2]]},
+     "line 4 belongs to no article"),
+    ("past the end", {"articles": [span(1, 20)]}, "the page has 16 lines"),
+    ("markdown headline as body", {"articles": [GOOD["articles"][0], span(4, 11, l4="kicker", l7="byline"),
+                                                GOOD["articles"][2]]}, "line 5 is a markdown headline, not body"),
+    ("continuation mark as body", {"articles": [span(1, 3, l3="byline"), *GOOD["articles"][1:]]},
+     "line 1 is a continuation mark"),
+    ("byline as body", {"articles": [span(1, 3, l1="continuation"), *GOOD["articles"][1:]]},
+     "line 3 is a byline, not body"),
+    ("body after the end", {"articles": [GOOD["articles"][0], span(4, 16, l4="kicker", l5="title", l6="subtitle",
+                                                                   l7="byline", l10="caption", l16="continuation")]},
+     "line 12 follows the article's end at line 11"),
+    ("role on a body line", {"articles": [span(1, 3, l1="continuation", l2="byline", l3="byline"),
+                                          *GOOD["articles"][1:]]}, "line 2 is not a line of reporters' names"),
+]
+
+
+@pytest.mark.parametrize("value, why", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_an_answer_the_layout_contradicts_falls_back_to_the_layout(fake_server, make_config, tmp_path, value, why) -> None:
+    fake_server.push(answer(value))
+    (result,) = run_model(make_config(), cache_dir=str(tmp_path))
+    assert result.segmenter == "layout" and result.note.startswith("model answer rejected") and why in result.note
+    assert [a.to_json() for a in result.articles] == [a.to_json() for a in segment(PAGE)]
+    assert result.usage.requests == 1  # a well-formed answer: not re-asked, checked and set aside
+
+
+def test_a_malformed_answer_is_reasked_then_falls_back(fake_server, make_config, tmp_path) -> None:
+    backwards = {"articles": [span(5, 4)]}  # fails validation: fed back to the model
+    fake_server.push(answer(backwards), answer(GOOD))
+    (result,) = run_model(make_config(), cache_dir=str(tmp_path))
+    assert result.segmenter == "model" and result.usage.requests == 2 and result.usage.retries == 1
+    assert "last (4) is before first (5)" in fake_server.requests[1].body["messages"][-1]["content"]
+    fake_server.push(*(answer(backwards) for _ in range(3)))
+    (again,) = run_model(make_config(), refresh=True, cache_dir=str(tmp_path))
+    assert again.segmenter == "layout" and again.note.startswith("model failed (ResponseError")
+    assert [a.to_json() for a in again.articles] == [a.to_json() for a in segment(PAGE)]
+
+
+def test_a_cached_rerun_sends_no_request(fake_server, make_config, tmp_path) -> None:
+    fake_server.push(answer(GOOD))
+    (first,) = run_model(make_config(), cache_dir=str(tmp_path))
+    (second,) = run_model(make_config(), cache_dir=str(tmp_path))
+    assert len(fake_server.requests) == 1
+    assert second.usage.cache_hit and second.usage.requests == 0 and second.cache_key == first.cache_key
+    assert [a.to_json() for a in second.articles] == [a.to_json() for a in first.articles]
+    # the key covers the model's identity and the page's text: another model or page is asked again
+    fake_server.push(answer(GOOD))
+    assert first.cache_key != run_model(make_config(model="other-model"), cache_dir=str(tmp_path))[0].cache_key
+    edited = Page(source=PAGE.source, text=PAGE.text.replace("八个", "九个"))
+    fake_server.push(answer(GOOD))
+    assert run_model(make_config(), [edited], cache_dir=str(tmp_path))[0].cache_key != first.cache_key
+    assert len(fake_server.requests) == 3
+
+
+def test_extract_counts_the_segmentation_request_in_usage(fake_server, make_config, tmp_path) -> None:
+    fake_server.push(answer(GOOD))
+    result = extract([str(PAGE_PATH)], tmp_path / "out", config=make_config(), backend="llm",
+                     cache_dir=str(tmp_path / "cache"), segmenter="model", concurrency=1)
+    assert result.ok and len(result.records) == 3
+    assert len(fake_server.requests) == 4 and result.usage.requests == 4
+    assert result.usage.prompt_tokens == sum(r.usage["prompt_tokens"] for r in fake_server.requests)
+    assert any(n.startswith("segmenter model: 1 page(s), 0 from the cache, 0 fell back") for n in result.notes)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["usage"]["requests"] == 4
+
+
+def test_auto_follows_the_model_configuration(make_config) -> None:
+    config = make_config()
+    assert resolve_segmenter("auto", config) == "model"
+    assert resolve_segmenter("auto", config, model_backend=False) == "layout"
+    assert resolve_segmenter("auto", None) == "layout" and resolve_segmenter("layout", config) == "layout"
+    with pytest.raises(ConfigError, match="needs a model"):
+        resolve_segmenter("model", None)
+
+
+def test_cli_segment_with_the_model_says_how_each_page_was_cut(fake_server, tmp_path) -> None:
+    fake_server.push(answer({"articles": [span(1, 16)]}))  # contradicts the layout: falls back
+    env = cli_env(KAIFAQU_API_KEY=TEST_API_KEY, KAIFAQU_CACHE_DIR=str(tmp_path))
+    done = kaifaqu("segment", PAGE_PATH, "--json", "--model", "fake", "--base-url", fake_server.url, env=env)
+    assert done.returncode == 0, done.stderr
+    (page,) = json.loads(done.stdout)
+    assert page["segmenter"]["segmenter"] == "layout" and "line 1 is a continuation mark" in page["segmenter"]["note"]
+    assert page["segmenter"]["usage"]["requests"] == 1 and len(page["articles"]) == 3
+    assert "segmented by layout: model answer rejected" in done.stderr and TEST_API_KEY not in done.stderr
+    layout = kaifaqu("segment", PAGE_PATH, "--json", "--segmenter", "layout", "--model", "fake", "--base-url",
+                     fake_server.url, env=env)
+    assert json.loads(layout.stdout)[0].keys() == {"source", "encoding", "articles"} and len(fake_server.requests) == 1
