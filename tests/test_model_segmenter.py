@@ -18,8 +18,9 @@ from kaifaqu_llm.core.errors import ConfigError
 from kaifaqu_llm.pages.segment import segment
 from kaifaqu_llm.run.pipeline import extract
 from tests.cli_harness import cli_env, kaifaqu
-from tests.conftest import REPO, TEST_API_KEY
-from tests.fake_openai_server import content_reply
+from kaifaqu_llm.extract.llm.config import ModelConfig
+from tests.conftest import FAST_RETRY, RECORDING, REPO, TEST_API_KEY, cassette_requests, cassette_vcr
+from tests.fake_openai_server import FakeOpenAIServer, content_reply
 
 PAGE_PATH = REPO / "tests" / "data" / "segment_page.txt"
 PAGE = Page(source=PAGE_PATH.name, text=PAGE_PATH.read_text(encoding="utf-8"), path=str(PAGE_PATH))
@@ -163,3 +164,44 @@ def test_cli_segment_with_the_model_says_how_each_page_was_cut(fake_server, tmp_
     layout = kaifaqu("segment", PAGE_PATH, "--json", "--segmenter", "layout", "--model", "fake", "--base-url",
                      fake_server.url, env=env)
     assert json.loads(layout.stdout)[0].keys() == {"source", "encoding", "articles"} and len(fake_server.requests) == 1
+
+
+def test_segmentation_exchange_replays_offline_from_its_cassette() -> None:
+    """A recorded segmentation request and answer (cassettes/segment_json_schema.yaml), replayed with record
+    mode none against an address where nothing listens; re-record with KAIFAQU_RECORD=1 (cassettes/README.md)."""
+    cassette = "segment_json_schema.yaml"
+    if RECORDING:
+        server = FakeOpenAIServer().start()
+        server.push(answer(GOOD))
+        base_url, model = server.url, "fake-model"
+    else:
+        server, (base_url, model) = None, ("http://127.0.0.1:9/v1", cassette_requests(cassette)[0]["model"])
+    config = ModelConfig.resolve(model=model, base_url=base_url, api_key=TEST_API_KEY, mode="JSON_SCHEMA", env={},
+                                 retry=FAST_RETRY)
+    try:
+        with cassette_vcr.use_cassette(cassette):
+            (result,) = run_model(config, use_cache=False)
+    finally:
+        if server is not None:
+            server.stop()
+    assert result.segmenter == "model" and result.note is None and result.usage.requests == 1
+    assert [a.to_json() for a in result.articles] == [a.to_json() for a in segment(PAGE)]
+    (body,) = cassette_requests(cassette)
+    assert body["response_format"]["json_schema"]["name"] == "PageSegmentation"
+    assert "13| 优化营商环境 服务企业发展" in body["messages"][-1]["content"]
+
+
+def test_the_prompts_worked_example_passes_the_checks_it_teaches() -> None:
+    """The example in prompts/segment/v1/system.md is an answer the checks accept, for the lines it shows."""
+    from kaifaqu_llm.extract.llm.segmenter import load_segment_prompt
+    from kaifaqu_llm.pages.roles import PageSegmentation, build_articles, check_roles, page_lines
+
+    system = load_segment_prompt().system
+    shown = system.split("示例输入：\n", 1)[1].split("\n\n示例输出：", 1)[0]
+    page = Page(source="example", text="\n".join(line.split("| ", 1)[1] for line in shown.splitlines()))
+    example = PageSegmentation.model_validate_json(system.split("示例输出：\n", 1)[1].strip())
+    lines, kinds, captions = page_lines(page)
+    assert check_roles(lines, kinds, example) is None
+    articles, problem = build_articles(page, lines, kinds, captions, example)
+    assert problem is None and [a.title for a in articles] == ["新材料项目签约落地", "优化服务助企发展"]
+    assert articles[1].zone_header and articles[1].continues_to == "2版" and articles[0].authors

@@ -51,7 +51,8 @@ class ExtractOptions:
     formats: tuple[str, ...] = ()
     catalogs: tuple[str, ...] = ()
     progress: bool = False
-    segmenter: str = "auto"     # layout | model | auto (the model when the run uses one): extract/llm/segmenter.py
+    # layout (the library's default, as before) | model | auto (the model when the run uses one; the CLI's default)
+    segmenter: str = "layout"
 
     def __post_init__(self) -> None:
         if self.segmenter not in ("auto", "layout", "model"):
