@@ -158,7 +158,7 @@ def test_cli_segment_with_the_model_says_how_each_page_was_cut(fake_server, tmp_
     done = kaifaqu("segment", PAGE_PATH, "--json", "--model", "fake", "--base-url", fake_server.url, env=env)
     assert done.returncode == 0, done.stderr
     (page,) = json.loads(done.stdout)
-    assert page["segmenter"]["segmenter"] == "layout" and "line 1 is a continuation mark" in page["segmenter"]["note"]
+    assert page["segmenter"]["used"] == "layout" and "line 1 is a continuation mark" in page["segmenter"]["note"]
     assert page["segmenter"]["usage"]["requests"] == 1 and len(page["articles"]) == 3
     assert "segmented by layout: model answer rejected" in done.stderr and TEST_API_KEY not in done.stderr
     layout = kaifaqu("segment", PAGE_PATH, "--json", "--segmenter", "layout", "--model", "fake", "--base-url",
@@ -205,3 +205,25 @@ def test_the_prompts_worked_example_passes_the_checks_it_teaches() -> None:
     articles, problem = build_articles(page, lines, kinds, captions, example)
     assert problem is None and [a.title for a in articles] == ["新材料项目签约落地", "优化服务助企发展"]
     assert articles[1].zone_header and articles[1].continues_to == "2版" and articles[0].authors
+
+
+def test_long_lines_are_shown_by_their_head_and_tail() -> None:
+    from kaifaqu_llm.pages.roles import ELIDE_HEAD, ELIDE_TAIL, ELISION, numbered_text, page_lines
+
+    long_line = "开发区" * 40 + "（下转A3版）"
+    lines = page_lines(Page(source="p", text=f"短标题\n{long_line}\n"))[0]
+    short, shown = numbered_text(lines).splitlines()
+    assert short == "1| 短标题"
+    assert shown == f"2| {long_line[:ELIDE_HEAD]}{ELISION}{long_line[-ELIDE_TAIL:]}" and shown.endswith("（下转A3版）")
+
+
+def test_cli_extract_asks_the_model_segmenter_by_default_when_a_model_is_configured(fake_server, tmp_path) -> None:
+    fake_server.push(answer(GOOD))
+    env = cli_env(KAIFAQU_API_KEY=TEST_API_KEY)
+    done = kaifaqu("extract", PAGE_PATH, "-o", tmp_path / "out", "--backend", "llm", "--model", "fake", "--base-url",
+                   fake_server.url, "--no-cache", "--concurrency", "1", "-q", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "segmenter model: 1 page(s), 0 from the cache, 0 fell back to the layout" in done.stderr
+    first = fake_server.requests[0].body
+    assert first["response_format"]["json_schema"]["name"] == "PageSegmentation" and len(fake_server.requests) == 4
+    assert "requests 4," in done.stderr  # the segmentation request counts in the run's usage

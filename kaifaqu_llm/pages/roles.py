@@ -79,9 +79,20 @@ def page_lines(page: Page) -> tuple[list[Line], list[str], set[int]]:
     return lines, kinds, captions
 
 
+# A long line is shown by its head and tail: every role is decided there (a dateline or (上接) at the start,
+# a run-on byline, (完) or (下转) at the end; headlines are short), and body text is most of a page's tokens.
+ELIDE_HEAD, ELIDE_TAIL, ELISION = 40, 20, "[…]"
+
+
 def numbered_text(lines: list[Line]) -> str:
-    """Return the lines as the model reads them: ``<number>| <text>``, one per line, numbered from 1."""
-    return "\n".join(f"{n}| {ln.text}" for n, ln in enumerate(lines, start=1))
+    """Return the lines as the model reads them: ``<number>| <text>``, one per line, numbered from 1, the middle
+    of a line longer than ``ELIDE_HEAD + ELIDE_TAIL + 10`` characters replaced by ``[…]``."""
+    def shown(text: str) -> str:
+        if len(text) <= ELIDE_HEAD + ELIDE_TAIL + 10:
+            return text
+        return f"{text[:ELIDE_HEAD]}{ELISION}{text[-ELIDE_TAIL:]}"
+
+    return "\n".join(f"{n}| {shown(ln.text)}" for n, ln in enumerate(lines, start=1))
 
 
 def _firm_byline(ln: Line, kind: str) -> bool:

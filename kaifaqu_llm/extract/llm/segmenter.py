@@ -105,8 +105,8 @@ class PageSegments:
     cache_key: str | None = None
 
     def to_json(self) -> dict:
-        """Return how the page was segmented, for ``segment --json`` (``segmenter``, ``note``, ``usage``)."""
-        return {"segmenter": self.segmenter, "note": self.note, "usage": self.usage.to_json()}
+        """Return how the page was segmented, for ``segment --json``: ``used`` (model or layout), ``note``, ``usage``."""
+        return {"used": self.segmenter, "note": self.note, "usage": self.usage.to_json()}
 
 
 class ModelSegmenter:
@@ -116,8 +116,8 @@ class ModelSegmenter:
         self.backend = backend
         self.prompt = load_segment_prompt(prompt_version)
 
-    def cache_key(self, numbered: str) -> str:
-        """Return the cache key of a page given as numbered lines: model identity, prompt, schema, text."""
+    def cache_key(self, text: str) -> str:
+        """Return the cache key of a page's lines (``text``): model identity, prompt, schema, the lines."""
         config = self.backend.config
         return cache_key({
             "task": "segment",
@@ -127,7 +127,7 @@ class ModelSegmenter:
             "prompt_version": f"segment-{self.prompt.version}",
             "prompt_fingerprint": self.prompt.fingerprint,
             "schema": _SCHEMA_DIGEST,
-            "page": numbered,
+            "page": text,
             "params": {"temperature": config.temperature, "max_tokens": config.max_tokens},
         })
 
@@ -137,7 +137,7 @@ class ModelSegmenter:
         if not lines:
             return PageSegments(page, [], "layout")     # a blank page: nothing to ask
         numbered = numbered_text(lines)
-        key = self.cache_key(numbered)
+        key = self.cache_key("\n".join(ln.text for ln in lines))  # the whole lines: what the answer is checked on
         answer, usage = self._cached(key), Usage(cache_hit=True)
         if answer is None:
             usage = Usage()
