@@ -47,24 +47,13 @@ def _add_segmenter(p: argparse.ArgumentParser) -> None:
 
 def _model_split(args: argparse.Namespace, infos: dict):
     """Return a ``split`` for :func:`segment_paths` that asks the model segmenter (None: the layout runs)."""
-    import asyncio
-
-    from .extract.llm.config import ModelConfig
-    from .extract.llm.segmenter import resolve_segmenter, segment_with
-
     if args.segmenter == "layout":
         return None
+    from .extract.llm.config import ModelConfig
+    from .extract.llm.segmenter import page_splitter
+
     config = ModelConfig.resolve(model=args.model, base_url=args.base_url)
-    if resolve_segmenter(args.segmenter, config) == "layout":
-        return None
-
-    def split(pages):
-        results = asyncio.run(segment_with(pages, "model", config, cache_dir=args.cache_dir,
-                                           use_cache=not args.no_cache))
-        infos.update({r.page.source: r for r in results})
-        return {r.page.source: r.articles for r in results}
-
-    return split
+    return page_splitter(args.segmenter, config, cache_dir=args.cache_dir, use_cache=not args.no_cache, into=infos)
 
 
 def _segment_table(page, articles) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -33,7 +33,7 @@ from .prompts import prompts_dir
 from .request_schema import compact_schema
 
 __all__ = ["SEGMENTERS", "DEFAULT_SEGMENT_PROMPT", "SegmentPrompt", "load_segment_prompt", "resolve_segmenter",
-           "PageSegments", "ModelSegmenter", "layout_segments", "segment_with", "summary"]
+           "PageSegments", "ModelSegmenter", "layout_segments", "segment_with", "page_splitter", "summary"]
 
 SEGMENTERS = ("auto", "layout", "model")
 DEFAULT_SEGMENT_PROMPT = "v1"
@@ -201,6 +201,21 @@ async def segment_with(pages: Sequence[Page], name: str, config: Any | None, *, 
         return await ModelSegmenter(backend).segment_pages(pages, concurrency)
     finally:
         await backend.aclose()
+
+
+def page_splitter(name: str, config: Any | None, *, cache_dir: str | None = None, use_cache: bool = True,
+                  into: dict[str, PageSegments] | None = None) -> Callable[[list[Page]], dict[str, list[Article]]] | None:
+    """Return a function cutting pages into ``{source: articles}`` with the model segmenter (each page's
+    :class:`PageSegments` also stored in ``into``), or None when ``name`` resolves to the layout."""
+    if resolve_segmenter(name, config) == "layout":
+        return None
+
+    def split(pages: list[Page]) -> dict[str, list[Article]]:
+        results = asyncio.run(segment_with(pages, "model", config, cache_dir=cache_dir, use_cache=use_cache))
+        (into if into is not None else {}).update({r.page.source: r for r in results})
+        return {r.page.source: r.articles for r in results}
+
+    return split
 
 
 def summary(results: Sequence[PageSegments]) -> str | None:
