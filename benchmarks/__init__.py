@@ -1,4 +1,4 @@
-"""Benchmarks for issue #7: our own cost beside the model's. Numbers, not tests.
+"""Benchmarks: our own cost beside the model's. Numbers, not tests.
 
     python -m benchmarks              # run all, rewrite benchmarks/results.md
     python -m benchmarks throughput   # one (or several) by name, print markdown
@@ -13,11 +13,12 @@ from __future__ import annotations
 
 __all__ = ["BENCHMARKS"]
 
-# name -> module, in the order of the issue
+# name -> module, in the order results.md lists them
 BENCHMARKS = {
     "throughput": "benchmarks.throughput",
     "overhead": "benchmarks.overhead",
     "warm_cache": "benchmarks.warm_cache",
     "tokens": "benchmarks.tokens",
     "speed": "benchmarks.speed",
+    "catalog": "benchmarks.catalog",
 }

@@ -17,7 +17,7 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 
 def render(sections: list[Section], info: dict, quick: bool) -> str:
     """Return results.md: the machine paragraph, a summary of targets, then one section per benchmark."""
-    lines = ["# Benchmarks (issue #7)", "", machine_markdown(info), ""]
+    lines = ["# Benchmarks", "", machine_markdown(info), ""]
     if quick:
         lines += ["**Quick run (tiny sizes): these numbers are not representative.**", ""]
     lines += ["Run `python -m benchmarks` (all, about 5 minutes on 2 cores; rewrites this file) or "

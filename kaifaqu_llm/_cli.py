@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._cli_segment import add_segment as _add_segment, add_segmenter as _add_segmenter
 from .core.errors import ConfigError, KaifaquError
 
 __all__ = ["main", "build_parser"]
@@ -20,100 +21,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _print_err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-# --- segment ---------------------------------------------------------------
-
-def _add_segment(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("segment", help="cut pages into articles")
-    p.add_argument("pages", nargs="+", metavar="PAGE", help="page files (or directories of .txt pages)")
-    p.add_argument("--json", action="store_true", help="print one JSON array, one object per page")
-    p.add_argument("--stitch", action="store_true",
-                   help="join (下转X版) articles with their (上接X版) fragments on the other pages given")
-    _add_segmenter(p)
-    p.add_argument("--model", help="model name (env KAIFAQU_MODEL)")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (env KAIFAQU_BASE_URL, OPENAI_BASE_URL)")
-    p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
-    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    p.set_defaults(func=_cmd_segment)
-
-
-def _add_segmenter(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--segmenter", default="auto", choices=["auto", "layout", "model"],
-                   help="how pages are cut into articles: layout (the layout rules), model (the model reads each "
-                        "page's lines; an answer the layout contradicts falls back to the layout for that page), "
-                        "auto (default): the model when one is configured, else the layout")
-
-
-def _model_split(args: argparse.Namespace, infos: dict):
-    """Return a ``split`` for :func:`segment_paths` that asks the model segmenter (None: the layout runs)."""
-    if args.segmenter == "layout":
-        return None
-    from .extract.llm.config import ModelConfig
-    from .extract.llm.segmenter import page_splitter
-
-    config = ModelConfig.resolve(model=args.model, base_url=args.base_url)
-    return page_splitter(args.segmenter, config, cache_dir=args.cache_dir, use_cache=not args.no_cache, into=infos)
-
-
-def _segment_table(page, articles) -> str:
-    import unicodedata
-
-    def cut(text, width):
-        # pad to a display width: CJK characters take two terminal columns
-        out, used = "", 0
-        for ch in (text or "-").replace("\n", " "):
-            w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-            if used + w > width - 1:
-                out, used = out + "…", used + 1
-                break
-            out, used = out + ch, used + w
-        return out + " " * max(0, width - used)
-
-    lines = [f"{page.source}  ({page.encoding}, {len(articles)} articles)"]
-    for a in articles:
-        marks = " ".join(x for x in (a.continued_from and f"上接{a.continued_from}",
-                                     a.continues_to and f"下转{a.continues_to}") if x)
-        lines.append(f"  {a.index:>3}  {cut(a.title, 44)}  {cut(a.zone_header, 22)}  "
-                     f"{cut(' '.join(a.authors), 16)}  {cut(marks, 18)}  {len(a.text):>6} chars  "
-                     f"[{a.start}:{a.end}]")
-    return "\n".join(lines)
-
-
-def _cmd_segment(args: argparse.Namespace) -> int:
-    import json
-
-    from .extract.llm.segmenter import summary
-    from .pages.segment import segment_paths
-
-    infos: dict = {}
-    results, errors = segment_paths(args.pages, stitch=args.stitch, split=_model_split(args, infos))
-    for message in errors:
-        _print_err(message)
-    for info in infos.values():
-        if info.note:
-            _print_err(f"{info.page.path or info.page.source}: segmented by layout: {info.note}")
-    if summary(list(infos.values())):
-        _print_err(f"kaifaqu: {summary(list(infos.values()))}")
-    if args.json:
-        out = []
-        for page, articles in results:
-            items = []
-            for a in articles:
-                item = a.to_json()
-                if len(a.parts) > 1:
-                    item["parts"] = [list(part) for part in a.parts]
-                items.append(item)
-            out.append({"source": page.source, "encoding": page.encoding, "articles": items})
-            if page.source in infos:
-                out[-1]["segmenter"] = infos[page.source].to_json()
-        print(json.dumps(out, ensure_ascii=False, indent=1))
-    else:
-        print("\n\n".join(_segment_table(page, articles) for page, articles in results))
-    for page, _articles in results:
-        if not page.text.strip():
-            _print_err(f"{page.path or page.source}: blank page (no articles)")
-    return EXIT_FAILED if errors else EXIT_OK
 
 
 # --- extract ---------------------------------------------------------------
@@ -156,6 +63,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--catalog", action="append", default=[], metavar="FILE.csv",
                    help="user zone catalog extending / overriding the built-in one (repeatable)")
     _add_segmenter(p)
+    p.add_argument("--rules-off", metavar="NAME[,NAME]", default="",
+                   help="switch rules of the rules backend off by name (list: `kaifaqu eval --list-rules`; "
+                        "env KAIFAQU_RULES_OFF)")
     stitching = p.add_mutually_exclusive_group()
     stitching.add_argument("--stitch", dest="stitch", action="store_true",
                            help="join a (下转X版) article to its (上接Y版) fragment on another given page; the pair is "
@@ -219,6 +129,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     if len(urls) > 1 and args.engine == "single":
         raise ConfigError("several --base-url replicas need --engine local or --engine ray")
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
+    rules_off = _rules_off(args.rules_off)
     progress = False
     if not args.quiet:
         from .outputs.progress import progress_enabled
@@ -231,7 +142,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
-        catalogs=tuple(args.catalog), progress=progress, segmenter=args.segmenter,
+        catalogs=tuple(args.catalog), progress=progress, rules_off=rules_off, segmenter=args.segmenter,
     )
     result = extract(args.inputs, args.out, config=config, options=options)
     _print_err(f"kaifaqu: {result.backend_note}")
@@ -243,12 +154,28 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
         f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
         f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
-        f"retries {usage.retries}, "
+        f"retries {usage.retries} (reasks {usage.reasks}), rejected facts {usage.rejected}, "
         f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
     )
     if result.written:
         _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _rules_off(spec: str) -> tuple[str, ...]:
+    """Return the rule names of ``--rules-off``, also set in the environment so that worker processes see them."""
+    if not spec:
+        return ()
+    import os
+
+    from .extract.rules.registry import RULES_ENV, parse_rule_names
+
+    try:
+        names = tuple(sorted(parse_rule_names(spec)))
+    except ValueError as exc:
+        raise ConfigError(f"--rules-off: {exc}") from None
+    os.environ[RULES_ENV] = ",".join(names)
+    return names
 
 
 # --- schema ----------------------------------------------------------------
@@ -282,7 +209,21 @@ def _add_zones(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("zones", help="list the development zones of an output folder, merged across articles")
     p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract` (profiles.jsonl or zones.jsonl)")
     p.add_argument("--json", action="store_true", help="print one JSON object per zone per line")
+    p.add_argument("--unlinked", action="store_true",
+                   help="only the zones that did not link to the catalog, with their candidates "
+                        "(to add to a --catalog file, docs/catalog.md)")
     p.set_defaults(func=_cmd_zones)
+
+
+def _zone_candidates(zone: dict) -> list[dict]:
+    """Return the distinct catalog candidates the mentions of an unlinked zone were offered, best first."""
+    best: dict[str, dict] = {}
+    for mention in zone.get("mentions", []):
+        for candidate in mention.get("link_candidates") or []:
+            code = candidate.get("catalog_code")
+            if code and (code not in best or candidate.get("score", 0) > best[code].get("score", 0)):
+                best[code] = candidate
+    return sorted(best.values(), key=lambda c: (-c.get("score", 0), c["catalog_code"]))
 
 
 def _cmd_zones(args: argparse.Namespace) -> int:
@@ -292,6 +233,9 @@ def _cmd_zones(args: argparse.Namespace) -> int:
     from .zones.registry import read_registry
 
     registry = read_registry(args.out)
+    if args.unlinked:
+        registry = [{**z, "link_candidates": _zone_candidates(z)} for z in registry
+                    if not z.get("unassigned") and not z.get("catalog_code")]
     if args.json:
         for zone in registry:
             print(json.dumps(zone, ensure_ascii=False))
@@ -299,18 +243,26 @@ def _cmd_zones(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    linked = any(z.get("catalog_code") for z in registry)
     table = Table(box=None, pad_edge=False)
-    counted = [kind.name for kind in zone_fact_kinds()]
-    for column in ["zone", "type", "city"] + (["catalog"] if linked else []):
-        table.add_column(column)
-    for column in ["articles", *counted]:
-        table.add_column(column, justify="right")
-    for zone in registry:
-        row = [zone.get("canonical") or "(unassigned)", zone.get("type") or "", zone.get("city") or ""]
-        row += [zone.get("catalog_code") or ""] if linked else []
-        row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in counted]
-        table.add_row(*row)
+    if args.unlinked:
+        for column in ("zone", "type", "province", "city", "candidates"):
+            table.add_column(column)
+        for zone in registry:
+            offered = "; ".join(f"{c['catalog_code']} {c.get('official_name') or ''} {c.get('score')}"
+                                + (f" ({c['reason']})" if c.get("reason") else "") for c in zone["link_candidates"])
+            table.add_row(zone.get("canonical") or "", zone.get("type") or "", zone.get("province") or "",
+                          zone.get("city") or "", offered)
+    else:
+        counted = [kind.name for kind in zone_fact_kinds()]
+        for column in ("zone", "type", "city", "province", "level", "code"):
+            table.add_column(column)
+        for column in ["articles", *counted]:
+            table.add_column(column, justify="right")
+        for zone in registry:
+            row = [zone.get("canonical") or "(unassigned)"]
+            row += [zone.get(k) or "" for k in ("type", "city", "province", "level", "catalog_code")]
+            row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in counted]
+            table.add_row(*row)
     Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False).print(table)
     return EXIT_OK
 
@@ -339,7 +291,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score profiles (or a segmentation) against gold annotations")
     p.add_argument("profiles", nargs="?", metavar="PROFILES.jsonl", help="OUT/profiles.jsonl to score")
-    p.add_argument("--gold", required=True, metavar="DIR", help="directory of gold annotation files (*.json)")
+    p.add_argument("--ablate-rules", metavar="PAGES_DIR", help="run the rules backend on the pages of PAGES_DIR "
+                   "once with all rules and once with each rule off; print what each rule is worth (F1 change)")
+    p.add_argument("--list-rules", action="store_true", help="print the rules backend's named rules and exit")
+    p.add_argument("--gold", metavar="DIR", help="directory of gold annotation files (*.json); required to score")
     p.add_argument("--segments", metavar="SEGMENTS.json", help="score `kaifaqu segment --json` output instead")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=_cmd_eval)
@@ -352,6 +307,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .outputs.files import read_profiles
     from .evaluate.gold import load_gold
 
+    if args.list_rules:
+        return _cmd_rules_eval(args)
+    if not args.gold:
+        raise ConfigError("eval: --gold DIR is required")
+    if args.ablate_rules:
+        return _cmd_rules_eval(args)
     if bool(args.profiles) == bool(args.segments):
         raise ConfigError("eval: give either PROFILES.jsonl or --segments SEGMENTS.json")
     gold = load_gold(args.gold)
@@ -367,6 +328,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(scores, ensure_ascii=False, indent=2))
     else:
         print(text)
+    return EXIT_OK
+
+
+def _cmd_rules_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate.ablation import ablate_rules, format_ablation, format_rule_list
+    from .evaluate.gold import load_gold
+
+    if args.list_rules:
+        print(format_rule_list())
+        return EXIT_OK
+    result = ablate_rules(load_gold(args.gold), args.ablate_rules)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_ablation(result))
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from kaifaqu_llm.core.document import Article, Page
 from kaifaqu_llm.evaluate.scores import format_table, score_profiles
 from kaifaqu_llm.evaluate.gold import load_gold
 from kaifaqu_llm.extract.rules.backend import extract_rules
+from kaifaqu_llm.pages.segment import segment
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold"
@@ -19,15 +20,10 @@ SEEDS = ROOT / "seeds"
 
 
 def articles_of(page: Page) -> list[Article]:
-    """Return the page's articles: the segmenter's when it is available, else the page as one article."""
-    try:
-        from kaifaqu_llm.pages.segment import segment
-
-        articles = segment(page)
-        if articles:
-            return list(articles)
-    except ImportError:
-        pass
+    """Return the page's articles: the segmenter's, or the page as one article when it finds none."""
+    articles = segment(page)
+    if articles:
+        return list(articles)
     return [Article(source=page.source, index=0, title=None, text=page.text, start=0, end=len(page.text))]
 
 

@@ -30,12 +30,19 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
 def test_markdown_has_machine_and_every_section(quick_run) -> None:
     _, text, payload = quick_run
     assert "CPU(s)" in text and "openai" in text and "instructor" in text and "pydantic" in text
-    for heading in ("1. Throughput", "2. Overhead", "3. Warm-cache", "4. Prompt tokens", "5. Segmenter"):
+    for heading in ("1. Throughput", "2. Overhead", "3. Warm-cache", "4. Prompt tokens", "5. Segmenter",
+                    "6. Built-in zone catalog"):
         assert f"## {heading}" in text
-    assert set(payload["sections"]) == {"throughput", "overhead", "warm_cache", "tokens", "speed"}
+    assert set(payload["sections"]) == {"throughput", "overhead", "warm_cache", "tokens", "speed", "catalog"}
     assert payload["quick"] is True and "Quick run" in text
     for section in payload["sections"].values():
         assert section["rows"] and all(row["value"] for row in section["rows"])
+
+
+def test_catalog_load_is_measured_in_fresh_processes(quick_run) -> None:
+    data = quick_run[2]["sections"]["catalog"]["data"]
+    assert data["zones"] == 2543 and data["samples"] == 3
+    assert 0 < data["cpu_min"] <= data["cpu_median"] and 0 < data["wall_min"] <= data["wall_median"]
 
 
 def test_throughput_compares_every_level_with_the_baseline(quick_run) -> None:

@@ -16,7 +16,11 @@ from kaifaqu_llm.core.errors import CatalogError
 DATA = Path(__file__).parent / "data"
 TEST_CATALOG = DATA / "catalog_test.csv"
 USER_CATALOG = DATA / "catalog_user.csv"
-ATLAS_SAMPLE = DATA / "catalog_atlas_synthetic.csv"
+NOTICE_SAMPLE = DATA / "catalog_notice_synthetic.csv"
+# ../shared next to the repository (a git worktree may sit one level deeper)
+SHARED_NOTICE = next((p / "shared" / "catalog" / "china_development_zones_2018.csv"
+                      for p in Path(__file__).resolve().parents[1:4] if (p / "shared" / "catalog").is_dir()),
+                     Path("shared-not-found"))
 REPO = Path(__file__).resolve().parents[1]
 HEADER = ",".join(COLUMNS)
 
@@ -131,10 +135,8 @@ def test_no_builtin_catalog_means_user_files_only(monkeypatch, tmp_path):
     monkeypatch.setattr(_catalog, "builtin_catalog_path", lambda: tmp_path / "absent.csv")
     empty = load_catalog()
     assert not empty.has_builtin and len(empty) == 0 and empty.sources == ()
-    assert "no built-in zone catalog" in empty.notice and "stay unlinked" in empty.notice
     user_only = load_catalog([TEST_CATALOG])
     assert not user_only.has_builtin and len(user_only) == 25
-    assert "--catalog files only" in user_only.notice
 
 
 def test_user_catalog_overrides_and_extends_in_file_order():
@@ -153,48 +155,91 @@ def test_user_catalog_overrides_and_extends_in_file_order():
 
 def test_builtin_catalog_is_loaded_first_with_its_meta(monkeypatch, tmp_path):
     builtin = tmp_path / "data" / "zone_catalog.csv"
-    assert build_catalog.main([str(ATLAS_SAMPLE), "--out", str(builtin)]) == 1  # 3 bad rows skipped
+    assert build_catalog.main([str(NOTICE_SAMPLE), "--out", str(builtin)]) == 1  # 2 bad rows skipped
     monkeypatch.setattr(_catalog, "builtin_catalog_path", lambda: builtin)
     user = _write(tmp_path, HEADER + "\nG991001,测试新名经济技术开发区,测试省,测试市,,,,,2010-11,,\n")
     catalog = load_catalog([user])
-    assert catalog.has_builtin and catalog.notice is None
+    assert catalog.has_builtin
     source = catalog.sources[0]
-    assert (source.kind, source.path, source.rows) == ("builtin", str(builtin), 9)
+    assert (source.kind, source.path, source.rows) == ("builtin", str(builtin), 10)
     assert source.source == "《中国开发区审核公告目录》(2018年版)" and source.date == "2018"
     assert catalog.get("G991001").official_name == "测试新名经济技术开发区"
     assert catalog.get("G992002").official_name == "测试高新技术产业开发区"
     assert load_catalog([user], builtin=False).has_builtin is False
 
 
+def test_builtin_catalog_is_read_on_first_use_and_user_files_at_once(monkeypatch, tmp_path):
+    reads = []
+    real = _catalog._read_built
+    monkeypatch.setattr(_catalog, "_read_built", lambda path: reads.append(path) or real(path))
+    catalog = load_catalog()
+    assert catalog.has_builtin and reads == []  # nothing read yet
+    assert len(catalog) == 2543 and len(reads) == 1
+    catalog.entries, catalog.get("G141061")
+    assert len(reads) == 1  # read once
+    with pytest.raises(CatalogError, match="line 2: code 'X1' is not a notice code"):
+        load_catalog([_write(tmp_path, HEADER + "\nX1,坏,,,,,,,,,\n")])  # a bad user file fails at once
+
+
+# --- the shipped built-in catalog ------------------------------------------------------
+
+def test_shipped_catalog_is_the_2018_notice_and_reads_cleanly_the_checked_way():
+    path = _catalog.builtin_catalog_path()
+    entries = read_catalog_file(path)  # every cell checked, as for a user file
+    assert entries == list(load_catalog().entries)  # the unchecked fast path reads the same entries
+    assert len(entries) == 2543
+    levels = [e.level for e in entries]
+    assert (levels.count("国家级"), levels.count("省级")) == (552, 1991)
+    by_code = {e.code: e for e in entries}
+    assert by_code["G141061"].official_name == "晋城经济技术开发区"
+    assert by_code["G141060"].official_name == "大同经济技术开发区"
+    assert by_code["G142057"].official_name == "长治高新技术产业开发区"
+    # S377018 is given to two zones by the source: the second is kept without a code
+    assert by_code["S377018"].official_name == "山东淄川经济开发区"
+    assert by_code["USER:山东临淄经济开发区"].synthetic
+    assert by_code["G313031"].approval_date == "2000-04"  # written 2000.04/2002.12: the first date
+    meta = json.loads(path.with_name("zone_catalog.meta.json").read_text(encoding="utf-8"))
+    assert meta["rows"] == meta["source_rows"] == 2543 and meta["skipped"] == 0
+
+
+@pytest.mark.skipif(not SHARED_NOTICE.is_file(), reason="the notice's ten-column copy is not next to the repository")
+def test_shipped_catalog_rebuilds_from_the_shared_copy(tmp_path):
+    out = tmp_path / "zone_catalog.csv"
+    assert build_catalog.main([str(SHARED_NOTICE), "--out", str(out)]) == 0
+    assert out.read_bytes() == _catalog.builtin_catalog_path().read_bytes()
+    meta = json.loads((tmp_path / "zone_catalog.meta.json").read_text(encoding="utf-8"))
+    shipped = json.loads(_catalog.builtin_catalog_path().with_name("zone_catalog.meta.json").read_text("utf-8"))
+    assert meta["source_sha256"] == shipped["source_sha256"]
+
+
 # --- building the built-in catalog ---------------------------------------------------
 
-def test_build_script_converts_the_atlas_layout(tmp_path, capsys):
+def test_build_script_converts_the_ten_column_notice_by_header_name(tmp_path, capsys):
     out = tmp_path / "zone_catalog.csv"
-    code = build_catalog.main([str(ATLAS_SAMPLE), "--out", str(out)])
+    code = build_catalog.main([str(NOTICE_SAMPLE), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "line 9: duplicate code G991001, first on line 2 (skipped)" in err
+    assert "line 9: 测试省庚县经济开发区 repeats code S997004 of line 5; kept without a code" in err
     assert "line 10: code 'X123' is not a notice code" in err
     assert "line 13: approval_date '2013.13' is not a date (skipped)" in err
+    assert "line 7: S999006 has two approval dates '2000.04/2002.12'; the first is kept" in err
     assert "G991010 is approved by '省政府', but its code says 国务院 (kept)" in err
     assert "G991011 has type '高新技术产业开发区', but its type digit usually means '经济技术开发区'" in err
     entries = {e.code: e for e in read_catalog_file(out)}
     assert set(entries) == {"G991001", "G992002", "G993003", "S997004", "S997005", "S999006", "S119007",
-                            "G991010", "G991011"}
+                            "USER:测试省庚县经济开发区", "G991010", "G991011"}
     zone = entries["G992002"]
     assert (zone.official_name, zone.province, zone.prefecture, zone.county) == (
-        "测试高新技术产业开发区", "测试省", "测试市", "样例区")
+        "测试高新技术产业开发区", "测试省", None, None)  # 城市/区县 is the name's place part: not copied
     assert (zone.level, zone.approving_body, zone.type, zone.approval_date, zone.area_ha, zone.industries) == (
         "国家级", "国务院", "高新技术产业开发区", "1992-11", 800.5, ("电子信息",))
     bonded = entries["G993003"]
     assert (bonded.type, bonded.notice_type) == ("综合保税区", "海关特殊监管区域")
     assert entries["S997005"].type == "经济开发区"  # the notice's type, though the name says 经济技术开发区
-    assert entries["S997005"].prefecture is None  # geocoded into another province: not trusted
-    assert entries["G991001"].county is None  # "经济技术开发区" in the address is not a county
-    assert (entries["S119007"].prefecture, entries["S119007"].county) == ("北京市", "顺义区")
+    assert entries["S999006"].approval_date == "2000-04"
     meta = json.loads((tmp_path / "zone_catalog.meta.json").read_text(encoding="utf-8"))
     assert meta["source"] == "《中国开发区审核公告目录》(2018年版)" and meta["date"] == "2018"
-    assert meta["source_rows"] == 12 and meta["rows"] == 9 and meta["skipped"] == 3
+    assert meta["source_rows"] == 12 and meta["rows"] == 10 and meta["skipped"] == 2
     assert re.fullmatch(r"[0-9a-f]{64}", meta["source_sha256"])
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta["built"])
 
@@ -209,23 +254,5 @@ def test_build_script_refuses_a_missing_or_foreign_source(tmp_path, capsys):
 
 
 def test_build_script_default_source_is_next_to_the_repository():
-    assert build_catalog.DEFAULT_SOURCE == REPO.parent / "shared" / "catalog" / "enriched.csv"
+    assert build_catalog.DEFAULT_SOURCE == REPO.parent / "shared" / "catalog" / "china_development_zones_2018.csv"
     assert build_catalog.DEFAULT_OUT == REPO / "kaifaqu_llm" / "data" / "zone_catalog.csv"
-
-
-@pytest.mark.parametrize(
-    ("address", "province", "expected"),
-    [
-        ("山西省运城市芮城县风陵渡经济开发区", "山西省", ("运城市", "芮城县")),
-        ("山西省晋城市经济技术开发区", "山西省", ("晋城市", None)),
-        ("山西省太原市小店区太原武宿综合保税区", "山西省", ("太原市", "小店区")),
-        ("内蒙古自治区锡林郭勒盟", "内蒙古自治区", ("锡林郭勒盟", None)),
-        ("吉林省延边朝鲜族自治州珲春市互市贸易区", "吉林省", ("延边朝鲜族自治州", "珲春市")),
-        ("上海市浦东新区金桥经济技术开发区", "上海市", ("上海市", "浦东新区")),
-        ("江苏省扬州市高邮市科技产业园", "广东省", (None, None)),
-        ("吉林省经济技术开发区", "吉林省", (None, None)),
-        ("", "山西省", (None, None)),
-    ],
-)
-def test_prefecture_and_county_come_from_the_address_only_when_plausible(address, province, expected):
-    assert build_catalog.admin_from_address(address, province) == expected

@@ -206,7 +206,6 @@ def test_cli_eval_reports_bad_input_in_one_line(gold_dir, tmp_path, capsys):
 
 
 def test_cli_eval_segments(gold_dir, tmp_path, capsys):
-    pytest.importorskip("kaifaqu_llm.evaluate.segments")
     from kaifaqu_llm._cli import main
 
     segments = tmp_path / "seg.json"

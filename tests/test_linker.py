@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kaifaqu_llm.zones.catalog import Catalog, load_catalog
-from kaifaqu_llm.zones.linker import MIN_SCORE, annotate_zones, link_zone, parse_zone_name
+from kaifaqu_llm.zones.linker import MIN_SCORE, annotate_zones, link_zone, parse_zone_name, zone_place
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +29,6 @@ LINKED = {
     ("晋城经开区", None): "G141061",
     ("晋城经济技术开发区", None): "G141061",
     ("武宿综合保税区", None): "G143011",
-    ("运城经济技术开发区", "运城经济技术开发区"): "S147018",  # a provincial zone calling itself 经济技术开发区
     ("运城经开区", None): "S147018",
     ("临汾经济开发区", None): "S147015",
     ("临汾经开区", "临汾经济开发区"): "S147015",
@@ -40,6 +39,12 @@ LINKED = {
     ("忻州经济开发区", None): "S147006",
     ("杭州经济技术开发区", None): "G331991",
     ("平湖经济技术开发区", None): "G331992",
+}
+# Zones that match an entry by place but name another type: renamed since 2018 (Shanxi's 2019-2020 reform made
+# 山西运城经济开发区 the 运城经济技术开发区). Offered as candidates with the reason, never linked.
+RENAMED = {
+    ("运城经济技术开发区", "运城经济技术开发区"): "S147018",
+    ("运城经济技术开发区", None): "S147018",
 }
 UNLINKED = {
     ("广灵经开区", "广灵经济技术开发区"): ("广灵", "经济技术开发区"),
@@ -80,8 +85,17 @@ def test_seed_zone_links_to_its_notice_entry(catalog, names, code):
     assert link.catalog_code == code
     entry = catalog.get(code)
     assert (link.official_name, link.level, link.province) == (entry.official_name, entry.level, entry.province)
-    assert link.city == entry.city and MIN_SCORE <= link.link_score <= 1.0
-    assert link.candidates == []
+    assert link.city == (zone_place(entry.official_name, entry.province)[1] or entry.city)
+    assert MIN_SCORE <= link.link_score <= 1.0 and link.candidates == []
+
+
+@pytest.mark.parametrize(("names", "code"), RENAMED.items(), ids=lambda v: str(v))
+def test_zone_named_with_another_type_is_a_candidate_with_the_reason(catalog, names, code):
+    link = link_zone(*names, catalog)
+    assert not link.linked and link.link_score is None
+    (candidate,) = link.candidates
+    assert candidate["catalog_code"] == code and candidate["score"] == 0.85
+    assert candidate["reason"].startswith("same place, other type: 经济开发区")
 
 
 @pytest.mark.parametrize(("names", "parsed"), UNLINKED.items(), ids=lambda v: str(v))
@@ -100,7 +114,7 @@ NOT_ZONES = {"花园式产业园区", "高端装备制造产业园", "信创产�
 def test_every_named_zone_the_rules_extractor_finds_on_the_seed_pages_is_covered(catalog):
     from kaifaqu_llm.extract.rules.zones import find_zone_mentions
 
-    known = {n for pair in list(LINKED) + list(UNLINKED) for n in pair if n}
+    known = {n for pair in list(LINKED) + list(RENAMED) + list(UNLINKED) for n in pair if n}
     names = {m.text for page in SEEDS.glob("*.txt")
              for m in find_zone_mentions(page.read_text(encoding="utf-8")) if m.prefix}
     assert len(names) >= 25
@@ -110,7 +124,7 @@ def test_every_named_zone_the_rules_extractor_finds_on_the_seed_pages_is_covered
 
 
 def test_every_gold_zone_is_covered_and_links_as_expected(catalog):
-    expected = {**{k: v for k, v in LINKED.items()}, **{k: None for k in UNLINKED}}
+    expected = {**LINKED, **{k: None for k in list(UNLINKED) + list(RENAMED)}}
     seen = 0
     for path in GOLD.glob("*.json"):
         for article in json.loads(path.read_text(encoding="utf-8"))["articles"]:
@@ -188,7 +202,7 @@ def test_level_or_full_name_resolves_the_ambiguity(catalog, mention, kwargs, cod
 def test_exact_names_score_higher_than_expanded_or_family_matches(catalog):
     exact = link_zone("晋城经开区", "晋城经济技术开发区", catalog).link_score
     abbreviated = link_zone("晋城经开区", None, catalog).link_score
-    family = link_zone("运城经济技术开发区", None, catalog).link_score
+    family = link_zone("运城经济技术开发区", None, catalog).candidates[0]["score"]
     assert exact == 1.0 and abbreviated == 0.9 and family == 0.85
 
 
@@ -198,7 +212,7 @@ def test_exact_names_score_higher_than_expanded_or_family_matches(catalog):
         ("原平经开区", "S147023", 0.9),  # a provincial zone whose official name says 经济技术开发区
         ("祁县经开区", "S147012", 0.9),
         ("汾阳杏花村经开区", "S147024", 0.9),
-        ("杏花村经开区", "S147024", 0.81),  # the place without its county's name
+        ("杏花村经开区", None, None),  # the place without its county's name: a candidate, below
         ("榆次工业园区", "S149011", 1.0),
         ("汾阳经开区", None, None),  # a county's name alone is not the zone named after a town in it
     ],
@@ -206,6 +220,19 @@ def test_exact_names_score_higher_than_expanded_or_family_matches(catalog):
 def test_provincial_names_and_county_prefixes(catalog, mention, code, score):
     link = link_zone(mention, None, catalog)
     assert (link.catalog_code, link.link_score) == (code, score)
+
+
+def test_a_name_without_its_countys_is_a_candidate_with_the_reason(catalog):
+    (candidate,) = link_zone("杏花村经开区", None, catalog).candidates
+    assert (candidate["catalog_code"], candidate["score"]) == ("S147024", 0.81)
+    assert candidate["reason"] == "the name without its county's: 汾阳杏花村经济技术开发区 in the catalog"
+
+
+def test_a_loose_park_word_is_no_link_to_a_zone_of_another_name():
+    catalog = load_catalog([], builtin=True)
+    (candidate,) = link_zone("巴楚产业园", None, catalog).candidates
+    assert candidate["official_name"] == "巴楚工业园区" and candidate["reason"].startswith("产业园 is a loose word")
+    assert link_zone("兵团草湖产业园", None, catalog).catalog_code == "S659054"  # its official name
 
 
 def test_a_city_names_the_one_zone_of_that_type_called_after_a_district(catalog):
@@ -269,7 +296,8 @@ def test_annotate_zones_fills_links_and_keeps_extracted_values_when_unlinked(cat
         "city": "晋城", "link_score": 1.0, "place": "晋城"}
     assert "link_candidates" not in linked and linked["primary"] is True
     assert (unlinked["catalog_code"], unlinked["official_name"], unlinked["link_score"]) == (None, None, None)
-    assert (unlinked["level"], unlinked["province"], unlinked["city"], unlinked["place"]) == ("省级", None, "运城", "盐湖")
+    # unlinked: what extraction found, and the province its place (盐湖, a district of 运城) implies
+    assert (unlinked["level"], unlinked["province"], unlinked["city"], unlinked["place"]) == ("省级", "山西省", "运城", "盐湖")
     assert ambiguous["catalog_code"] is None and ambiguous["level"] is None and ambiguous["city"] is None
     assert [c["catalog_code"] for c in ambiguous["link_candidates"]] == ["G141991", "S147991"]
     json.dumps(zones, ensure_ascii=False)  # records stay JSON

@@ -106,11 +106,13 @@ def test_validation_error_is_fed_back_and_fixed(fake_server, make_config, bad) -
     result = extract(make_config())
     assert result.error is None, result.error
     first, second = fake_server.requests
-    feedback = second.body["messages"][len(first.body["messages"]) :]
-    assert feedback and any("rror" in str(m.get("content")) for m in feedback)
+    assert second.body["messages"][: len(first.body["messages"])] == first.body["messages"]
+    (feedback,) = second.body["messages"][len(first.body["messages"]) :]  # one note, not the whole answer again
+    assert feedback["role"] == "user" and ("not a number" in feedback["content"] or "Invalid JSON" in feedback["content"])
+    assert second.body["temperature"] != first.body["temperature"]  # never byte-identical to the request before
     # Tokens of the failed attempt count too.
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == reported_tokens(fake_server)
-    assert (result.usage.requests, result.usage.retries) == (2, 1)
+    assert (result.usage.requests, result.usage.retries, result.usage.reasks) == (2, 1, 1)
 
 
 def test_missing_tool_call_is_fed_back_in_tools_mode(fake_server, make_config) -> None:
@@ -133,6 +135,7 @@ def test_empty_choices_is_an_error(fake_server, make_config) -> None:
     fake_server.push(empty_choices())
     result = extract(make_config())
     assert result.profile is None and "No choices" in result.error
+    assert result.usage.reasks == 0 and len(fake_server.requests) == 1  # no reply to correct: not reasked
 
 
 # -- transport failures are retried by tenacity ------------------------------------------------

@@ -91,12 +91,13 @@ def test_validation_error_fed_back_and_fixed_replays_offline() -> None:
             server.push(schema_breaking())
         result = run_extract(base_url, model, "JSON_SCHEMA", cassette)
     assert result.error is None, result.error
-    assert result.usage.requests == 2 and result.usage.retries == 1
+    assert result.usage.requests == 2 and result.usage.retries == 1 and result.usage.reasks == 1
 
     first, second = cassette_requests(cassette)
     assert len(second["messages"]) > len(first["messages"])
     feedback = json.dumps(second["messages"][len(first["messages"]) :], ensure_ascii=False)
-    assert "很多" in feedback and "not a number" in feedback  # the bad reply and its validation error went back
+    assert "很多" in feedback and "not a number" in feedback  # the bad item and its validation error went back
+    assert "\\u" not in json.dumps(second["messages"][-1], ensure_ascii=False)  # CJK unescaped
 
 
 def test_cassettes_hold_no_secret() -> None:

@@ -173,13 +173,37 @@ def test_cli_zones_table_and_json(capsys):
     assert main(["zones", str(FIXTURE)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split()[:4] == ["zone", "type", "city", "articles"]
+    assert lines[0].split()[:7] == ["zone", "type", "city", "province", "level", "code", "articles"]
     assert any(line.split()[:3] == ["晋城经济技术开发区", "经济技术开发区", "晋城"] for line in lines)
     assert any(line.startswith("(unassigned)") for line in lines)
 
     assert main(["zones", str(FIXTURE), "--json"]) == 0
     zones = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [z["zone_id"] for z in zones] == [z["zone_id"] for z in build_registry(read_profiles(FIXTURE))]
+
+
+def test_cli_zones_shows_code_level_province_and_lists_the_unlinked(tmp_path, capsys):
+    from kaifaqu_llm.zones.catalog import load_catalog
+    from kaifaqu_llm.zones.linker import annotate_zones
+
+    zones = [{"mention": "晋城经开区", "canonical": "晋城经济技术开发区", "type": "经济技术开发区", "primary": True},
+             {"mention": "运城经济技术开发区", "canonical": None, "type": "经济技术开发区", "primary": False},
+             {"mention": "长子经开区", "canonical": "长子经济技术开发区", "type": "经济技术开发区", "primary": False}]
+    annotate_zones(zones, load_catalog())
+    record = {"source": "p.txt", "article_index": 0, "zones": zones}
+    (tmp_path / "profiles.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["zones", str(tmp_path)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["晋城经济技术开发区", "经济技术开发区", "晋城", "山西省", "国家级", "G141061"] in [r[:6] for r in rows]
+    assert main(["zones", str(tmp_path), "--unlinked"]) == 0
+    out = capsys.readouterr().out
+    assert "晋城" not in out and "长子经济技术开发区" in out  # 长子: not in the 2018 list, no candidate
+    assert "S147018 山西运城经济开发区 0.85 (same place, other type" in out
+    assert main(["zones", str(tmp_path), "--unlinked", "--json"]) == 0
+    unlinked = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(z["canonical"], z["province"], z["city"]) for z in unlinked] == [
+        ("运城经济技术开发区", "山西省", "运城"), ("长子经济技术开发区", "山西省", "长治")]
+    assert [c["catalog_code"] for c in unlinked[0]["link_candidates"]] == ["S147018"]
 
 
 def test_cli_zones_missing_folder_is_one_line(tmp_path, capsys):

@@ -1,4 +1,5 @@
-from kaifaqu_llm.extract.rules.projects import extract_events, extract_projects
+from kaifaqu_llm.extract.rules.events import extract_events
+from kaifaqu_llm.extract.rules.projects import extract_projects
 from kaifaqu_llm.core.schema import Organization
 
 

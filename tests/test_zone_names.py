@@ -7,8 +7,8 @@ import re
 import pytest
 
 from kaifaqu_llm.zones.names import (
-    JINGKAI, LINKER, OTHER, PROVINCES, REGISTRY, RULES, SUFFIXES, fold_name, province_prefix, short_province,
-    split_suffix, suffix_pattern, suffixes_for,
+    JINGKAI, LINKER, OTHER, PROVINCES, REGISTRY, RULES, SUFFIXES, fold_name, parse_name, province_prefix,
+    short_province, split_suffix, suffix_pattern, suffixes_for,
 )
 
 READERS = (RULES, REGISTRY, LINKER)
@@ -111,3 +111,45 @@ def test_province_prefix(text, kwargs, expected):
 def test_fold_name_is_a_matching_copy():
     assert fold_name("晋城 经开区") == fold_name("晋城经开区") == "晋城经开区"
     assert fold_name("ＡＢ　产业园\n") == "AB产业园"
+
+
+@pytest.mark.parametrize(
+    ("name", "reader", "parts"),
+    [
+        ("国家级晋城经开区", LINKER, ("国家级", None, "晋城", "晋城", "经开区")),
+        ("山西省运城市盐湖区高新区", LINKER, (None, "山西省", "山西省运城市盐湖区", "运城市盐湖区", "高新区")),
+        ("贵阳国家高新区", LINKER, ("国家级", None, "贵阳", "贵阳", "高新区")),  # a national zone's 国家
+        ("综改区", LINKER, (None, "山西省", "山西", "", "转型综合改革示范区")),  # the zone the alias stands for
+        ("山西综改示范区", REGISTRY, (None, "山西省", "山西", "", "转型综合改革示范区")),
+        ("天津港保税区", LINKER, (None, "天津市", "天津港", "天津港", "保税区")),  # a municipality's name stays
+        ("吉林市经开区", LINKER, (None, None, "吉林市", "吉林市", "经开区")),  # 吉林市 is a city, not 吉林省
+        ("广西自治区北海工业园区", RULES, (None, "广西壮族自治区", "广西自治区北海", "北海", "工业园区")),
+        ("喀什经济开发区（含新疆生产建设兵团片区）", LINKER, (None, None, "喀什", "喀什", "经济开发区")),
+        ("晋城 经开区", REGISTRY, (None, None, "晋城", "晋城", "经开区")),
+        ("跨境电商", LINKER, (None, None, "跨境电商", "跨境电商", None)),
+    ],
+)
+def test_parse_name_is_the_one_parser(name, reader, parts):
+    parsed = parse_name(name, reader)
+    assert (parsed.level, parsed.province, parsed.body, parsed.stem,
+            parsed.suffix.text if parsed.suffix else None) == parts
+
+
+def test_parse_name_types():
+    assert parse_name("太原武宿综保区", LINKER).type == "综合保税区"
+    assert parse_name("洋浦保税港区", LINKER).type == OTHER  # a kind the catalog lists on its own
+    assert parse_name("开发区", LINKER).types == JINGKAI and parse_name("开发区", LINKER).type == OTHER
+    assert parse_name("跨境电商", LINKER).type is None
+
+
+def test_catalog_and_linker_do_not_import_each_other():
+    import ast
+    from pathlib import Path
+
+    zones = Path(__file__).resolve().parents[1] / "kaifaqu_llm" / "zones"
+    imports = {}
+    for module in ("catalog", "linker", "names", "places", "registry"):
+        tree = ast.parse((zones / f"{module}.py").read_text(encoding="utf-8"))
+        imports[module] = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert "linker" not in imports["catalog"] and "catalog" in imports["linker"]
+    assert not {"catalog", "linker", "registry"} & (imports["names"] | imports["places"])

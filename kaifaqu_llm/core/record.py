@@ -77,7 +77,7 @@ class RecordUsage(_Sparse):
 
     model_config = ConfigDict(extra="allow")
     OMITTED_UNLESS_SET = frozenset({"prompt_tokens", "completion_tokens", "requests", "retries", "cache_hit",
-                                    "cached_prompt_tokens"})
+                                    "cached_prompt_tokens", "reasks", "rejected"})
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -86,13 +86,25 @@ class RecordUsage(_Sparse):
     cache_hit: bool = False
     cached_prompt_tokens: int = Field(default=0, description="the part of prompt_tokens the provider served "
                                                              "from its prompt cache; absent for the rules")
+    reasks: int = Field(default=0, description="requests that asked the model again about an invalid answer")
+    rejected: int = Field(default=0, description="invalid facts dropped from the model's answers")
+
+
+class RejectedFact(BaseModel):
+    """A fact the model gave that failed validation: which list it was in, the item as given, and why."""
+
+    model_config = ConfigDict(extra="allow")
+
+    list: str
+    item: Any = None
+    reason: str
 
 
 class _RecordBase(_Sparse):
     """The behaviour of :class:`ProfileRecord`; its fact lists come from the registry."""
 
     model_config = ConfigDict(extra="allow")
-    OMITTED_UNLESS_SET = frozenset({"dropped_ungrounded", "cache_key", "crosscheck"})
+    OMITTED_UNLESS_SET = frozenset({"dropped_ungrounded", "cache_key", "rejected", "crosscheck"})
 
     source: str = Field(description="page file the article comes from")
     article_index: int = Field(description="the article's position on its page")
@@ -137,6 +149,8 @@ ProfileRecord = create_model(
     error=(str | None, Field(description="why the article has no profile; null when it has one")),
     dropped_ungrounded=(int | None, Field(default=None, description="ungrounded facts dropped (--strict only)")),
     cache_key=(str | None, Field(default=None, description="the response cache entry of an LLM extraction")),
+    rejected=(list[RejectedFact] | None, Field(default=None, description="invalid facts dropped from the model's "
+                                                                         "answer, each with the reason")),
     crosscheck=(dict[str, Any] | None, Field(default=None, description="hybrid backend: rule facts the model "
                                                                        "lacks, model numbers not in the text")),
 )

@@ -1,7 +1,7 @@
 """Scoring a segmentation against gold annotations (tests/gold format).
 
 Gold verbatim fields have all whitespace removed, so every comparison squashes our text the
-same way (:func:`kaifaqu_llm._gold.squash`). Matching: each gold article is paired with the one of
+same way (:func:`kaifaqu_llm.core.text.squash`). Matching: each gold article is paired with the one of
 our articles on the same page whose squashed body contains the gold ``body_start`` (else
 ``body_end``), preferring an equal title, one-to-one in page order. Unmatched gold articles are
 "missed"; unmatched articles of ours are "spurious".

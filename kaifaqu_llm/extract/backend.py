@@ -16,13 +16,18 @@ from ..core.schema import ArticleProfile
 __all__ = ["Usage", "BackendResult", "Backend", "RulesBackend"]
 
 
+_MODEL_KEYS = ("cached_prompt_tokens", "reasks", "rejected")
+
+
 @dataclass
 class Usage:
     """Tokens and requests one article (or a whole run) cost; retries included.
 
-    ``cached_prompt_tokens`` is the part of ``prompt_tokens`` the provider served
-    from its prompt cache (a stable prompt prefix makes it large; 0 when the
-    provider does not say).
+    ``retries`` counts every request beyond the first per chunk; ``reasks`` the
+    part of them that asked the model again about an invalid answer (the rest are
+    transport retries and mode fallbacks). ``rejected`` counts invalid facts
+    dropped from answers. ``cached_prompt_tokens`` is the part of ``prompt_tokens``
+    the provider served from its prompt cache (0 when the provider does not say).
     """
 
     prompt_tokens: int = 0
@@ -31,6 +36,8 @@ class Usage:
     retries: int = 0
     cache_hit: bool = False
     cached_prompt_tokens: int = 0
+    reasks: int = 0
+    rejected: int = 0
 
     def add(self, other: "Usage") -> None:
         """Add ``other``'s counts into this one (``cache_hit`` is not summed)."""
@@ -39,6 +46,8 @@ class Usage:
         self.requests += other.requests
         self.retries += other.retries
         self.cached_prompt_tokens += other.cached_prompt_tokens
+        self.reasks += other.reasks
+        self.rejected += other.rejected
 
     @property
     def total_tokens(self) -> int:
@@ -48,13 +57,14 @@ class Usage:
     def to_json(self) -> dict:
         """Return the usage as the ``usage`` object of a profile record.
 
-        ``cached_prompt_tokens`` is there whenever a model was asked or its cached
-        answer used; a backend that never talks to a model (the rules) keeps the
-        original keys only.
+        The model-only keys (``cached_prompt_tokens``, ``reasks``, ``rejected``) are
+        there whenever a model was asked or its cached answer used; a backend that
+        never talks to a model (the rules) keeps the original keys only.
         """
         data = asdict(self)
-        if not (self.requests or self.cache_hit or self.cached_prompt_tokens):
-            del data["cached_prompt_tokens"]
+        if not (self.requests or self.cache_hit or any(data[k] for k in _MODEL_KEYS)):
+            for key in _MODEL_KEYS:
+                del data[key]
         return data
 
 
@@ -66,6 +76,7 @@ class BackendResult:
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
     cache_key: str | None = None
+    rejected: list[dict] = field(default_factory=list)  # invalid facts dropped from the answer, with reasons
 
 
 class Backend(Protocol):
@@ -85,10 +96,11 @@ class RulesBackend:
     model = None
     prompt_version = None
 
-    def __init__(self) -> None:
+    def __init__(self, rules_off: tuple[str, ...] | frozenset[str] = ()) -> None:
         from .rules.backend import extract_rules  # imported here: the llm path does not need it
 
-        self._extract = extract_rules
+        self._rules_off = frozenset(rules_off)
+        self._extract = lambda article: extract_rules(article, rules_off=self._rules_off)
 
     async def extract(self, article: Article) -> BackendResult:
         """Return the rules profile of ``article``; an unexpected failure becomes the error text."""

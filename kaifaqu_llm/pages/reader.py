@@ -1,4 +1,4 @@
-"""Reading page files: bytes → :class:`~kaifaqu_llm._document.Page`.
+"""Reading page files: bytes → :class:`~kaifaqu_llm.core.document.Page`.
 
 Encodings, tried in this order:
 

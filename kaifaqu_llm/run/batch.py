@@ -1,6 +1,6 @@
 """The engine-agnostic batch core: article rows in, profile rows out.
 
-Distributed engines (Ray Data, see ``_ray.py``) move plain rows between
+Distributed engines (Ray Data, see ``ray_engine.py``) move plain rows between
 processes, never client objects (the openai and instructor clients do not
 pickle). So the work is cut in two:
 

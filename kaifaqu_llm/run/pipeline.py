@@ -51,6 +51,7 @@ class ExtractOptions:
     formats: tuple[str, ...] = ()
     catalogs: tuple[str, ...] = ()
     progress: bool = False
+    rules_off: tuple[str, ...] = ()  # rule names (extract/rules/lexicons/rules.json) the rules backend skips
     # layout (the library's default, as before) | model | auto (the model when the run uses one; the CLI's default)
     segmenter: str = "layout"
 
@@ -64,6 +65,13 @@ class ExtractOptions:
         unknown = set(self.formats) - {"jsonl", "csv", "sqlite"}
         if unknown:
             raise ConfigError(f"unknown format(s): {', '.join(sorted(unknown))} (choose csv, sqlite)")
+        if self.rules_off:
+            from ..extract.rules.registry import parse_rule_names
+
+            try:
+                parse_rule_names(self.rules_off)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
 
 
 class RunOutcome:
@@ -129,7 +137,7 @@ def choose_backend(name: str, config: Any | None, options: ExtractOptions) -> tu
     """Return ``(backend, backend_name, note)`` for ``--backend name``; ``note`` says what ran and why."""
     name, note = resolve_backend(name, config)
     if name == "rules":
-        return RulesBackend(), "rules", note
+        return RulesBackend(options.rules_off), "rules", note
     from ..extract.cache import ProfileCache
     from ..extract.llm.config import resolve_cache_dir
     from ..extract.llm.backend import LLMBackend
@@ -207,7 +215,7 @@ def article_record(article: Article, result: BackendResult, pages: Mapping[str, 
     ``catalog`` its zones are linked.
     """
     common = dict(backend=backend_name, model=model, prompt_version=prompt_version, usage=result.usage.to_json())
-    extra = {"cache_key": result.cache_key} if result.cache_key else None
+    extra = {k: v for k, v in (("cache_key", result.cache_key), ("rejected", result.rejected)) if v} or None
     if result.profile is None:
         return error_record(article, result.error or "no profile", extra=extra, **common)
     try:
@@ -233,7 +241,7 @@ class _Run:
                  out_dir: Path | None) -> None:
         self.backend, self.backend_name = backend, backend_name
         self.pages, self.options, self.out_dir = pages, options, out_dir
-        self.rules = RulesBackend() if backend_name == "hybrid" else None
+        self.rules = RulesBackend(options.rules_off) if backend_name == "hybrid" else None
         self.catalog = _load_catalog(options.catalogs)
         self.usage = Usage()
         self._pending_pages: dict[str, int] = {}

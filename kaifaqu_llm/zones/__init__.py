@@ -1,1 +1,1 @@
-"""Zone names, the zone catalog, linking mentions to catalog entries, and the per-zone registry."""
+"""Zone names, places (a gazetteer of China's divisions), the zone catalog, linking mentions to catalog entries, and the per-zone registry."""

@@ -3,7 +3,7 @@
 A catalog is a UTF-8 CSV file with the columns of :data:`COLUMNS` (see
 docs/catalog.md). The built-in catalog, ``kaifaqu_llm/data/zone_catalog.csv``,
 is built from 《中国开发区审核公告目录》(2018年版) by ``scripts/build_catalog.py``
-and is not part of the source tree; user catalogs (``--catalog FILE.csv``) add
+and ships with the package; user catalogs (``--catalog FILE.csv``) add
 zones approved later or correct renamed ones. Files are read in order and a
 later row replaces an earlier one with the same code; a user row without a code
 (a zone the notice does not list) gets the synthetic id ``USER:<official_name>``.
@@ -18,7 +18,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 
 from ..core.errors import CatalogError
 from ..core.schema import ZONE_TYPES
+from .names import LINKER, OTHER, parse_name
 
 __all__ = [
     "COLUMNS",
@@ -54,6 +56,7 @@ COLUMNS = (
     "industries",
 )
 OPTIONAL_COLUMNS = ("notice_type",)
+_ALL_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 LEVELS = {"G": "国家级", "S": "省级"}
 APPROVING_BODIES = {"G": "国务院", "S": "省政府"}
 
@@ -124,38 +127,49 @@ class CatalogSource:
         return asdict(self)
 
 
-@dataclass(frozen=True, eq=False)
 class Catalog:
-    """The merged catalog: ``entries`` in file order after overrides, plus where they came from."""
+    """The merged catalog: ``entries`` in file order after overrides, plus where they came from.
 
-    entries: tuple[CatalogEntry, ...]
-    has_builtin: bool
-    sources: tuple[CatalogSource, ...] = ()
+    A catalog from :func:`load_catalog` reads its files on first use of ``entries``,
+    ``sources`` or ``len``: a run that links no zone does not pay for the built-in one.
+    """
+
+    def __init__(self, entries: Iterable[CatalogEntry] = (), has_builtin: bool = False,
+                 sources: Iterable[CatalogSource] = (), *, loader: Callable[[], tuple] | None = None) -> None:
+        self.has_builtin = has_builtin
+        self._loader = loader
+        self._entries: tuple[CatalogEntry, ...] = tuple(entries)
+        self._sources: tuple[CatalogSource, ...] = tuple(sources)
+        self._codes: dict[str, CatalogEntry] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._loader is not None:
+            with self._lock:  # threads of one run share the catalog: read it once, and never half
+                if self._loader is not None:
+                    self._entries, self._sources = self._loader()
+                    self._loader = None
+
+    @property
+    def entries(self) -> tuple[CatalogEntry, ...]:
+        """Every entry, in file order after overrides."""
+        self._load()
+        return self._entries
+
+    @property
+    def sources(self) -> tuple[CatalogSource, ...]:
+        """The files the entries were read from, built-in first."""
+        self._load()
+        return self._sources
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def get(self, code: str) -> CatalogEntry | None:
         """Return the entry with this code (or ``USER:`` id), or None."""
-        return self._by_code().get(code)
-
-    def _by_code(self) -> dict[str, CatalogEntry]:
-        cached = self.__dict__.get("_codes")
-        if cached is None:
-            cached = {entry.code: entry for entry in self.entries}
-            object.__setattr__(self, "_codes", cached)
-        return cached
-
-    @property
-    def notice(self) -> str | None:
-        """A one-line message for the CLI when there is no built-in catalog, else None."""
-        if self.has_builtin:
-            return None
-        where = "; zones are linked against --catalog files only" if self.entries else "; zones stay unlinked"
-        return (
-            f"no built-in zone catalog ({builtin_catalog_path()} is missing: build it with "
-            f"scripts/build_catalog.py, see docs/catalog.md){where}"
-        )
+        if self._codes is None:
+            self._codes = {entry.code: entry for entry in self.entries}
+        return self._codes.get(code)
 
 
 def city_of(prefecture: str | None) -> str | None:
@@ -181,7 +195,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _problem(path: Path, message: str, line: int | None = None) -> CatalogError:
+def _problem(path: str | Path, message: str, line: int | None = None) -> CatalogError:
     where = f"{path}: line {line}: " if line is not None else f"{path}: "
     return CatalogError(where + message)
 
@@ -203,7 +217,7 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _parse_date(path: Path, line: int, text: str | None) -> str | None:
+def _parse_date(path: str | Path, line: int, text: str | None) -> str | None:
     if not text:
         return None
     match = _DATE_RE.match(text)
@@ -216,7 +230,7 @@ def _parse_date(path: Path, line: int, text: str | None) -> str | None:
     return "-".join(parts)
 
 
-def _parse_area(path: Path, line: int, text: str | None) -> float | None:
+def _parse_area(path: str | Path, line: int, text: str | None) -> float | None:
     if not text:
         return None
     try:
@@ -235,8 +249,7 @@ def entry_from_row(row: Mapping[str, str | None], path: str | Path, line: int) -
     bad code, level, type, date or area. An empty ``type`` is read off the name;
     an empty ``level`` / ``approving_body`` off the code.
     """
-    path = Path(path)
-    get = {name: _clean(row.get(name)) for name in COLUMNS + OPTIONAL_COLUMNS}
+    get = {name: _clean(row.get(name)) for name in _ALL_COLUMNS}
     name = get["official_name"]
     if not name:
         raise _problem(path, "official_name is empty", line)
@@ -256,9 +269,7 @@ def entry_from_row(row: Mapping[str, str | None], path: str | Path, line: int) -
     if zone_type and zone_type not in ZONE_TYPES:
         raise _problem(path, f"type {zone_type!r} is not one of {', '.join(ZONE_TYPES)}", line)
     if not zone_type:
-        from .linker import parse_zone_name  # the linker's suffix rules type a name
-
-        zone_type = parse_zone_name(name).type or "其他"
+        zone_type = parse_name(name, LINKER).type or OTHER
     industries = tuple(p.strip() for p in _INDUSTRY_SPLIT.split(get["industries"] or "") if p.strip())
     return CatalogEntry(
         code=code or _USER_PREFIX + name,
@@ -273,7 +284,7 @@ def entry_from_row(row: Mapping[str, str | None], path: str | Path, line: int) -
         area_ha=_parse_area(path, line, get["area_ha"]),
         industries=industries,
         notice_type=get["notice_type"],
-        source=str(path),
+        source=path if isinstance(path, str) else str(path),
         line=line,
     )
 
@@ -286,6 +297,7 @@ def read_catalog_file(path: str | Path) -> list[CatalogEntry]:
     malformed cell, or repeats a code.
     """
     path = Path(path)
+    source = str(path)
     text = _decode(path)
     # comments become blank lines so that csv line numbers stay the file's own
     lines = ["\n" if ln.lstrip().startswith("#") else ln for ln in io.StringIO(text)]
@@ -307,7 +319,7 @@ def read_catalog_file(path: str | Path) -> list[CatalogEntry]:
                 continue
             if len(cells) != len(header):
                 raise _problem(path, f"{len(cells)} fields, the header has {len(header)}", line)
-            entry = entry_from_row(dict(zip(header, cells)), path, line)
+            entry = entry_from_row(dict(zip(header, cells)), source, line)
             if entry.code in seen:
                 what = "official_name (no code)" if entry.synthetic else "code"
                 raise _problem(path, f"duplicate {what} {entry.code.removeprefix(_USER_PREFIX)}, "
@@ -318,6 +330,28 @@ def read_catalog_file(path: str | Path) -> list[CatalogEntry]:
         raise _problem(path, f"not a CSV file ({exc})", reader.line_num) from None
     if header is None:
         raise _problem(path, "empty catalog: no header row")
+    return entries
+
+
+def _read_built(path: Path) -> list[CatalogEntry]:
+    """Read a catalog that :func:`write_catalog` wrote (the built-in one) without checking its cells again.
+
+    The build checked every cell (and tests/test_catalog.py reads the shipped file with
+    :func:`read_catalog_file`); a file with another header is read the checked way.
+    """
+    text = _decode(path)
+    rows = csv.reader(io.StringIO(text))
+    if next(rows, None) != list(_ALL_COLUMNS):
+        return read_catalog_file(path)
+    source = str(path)
+    entries = []
+    for line, r in enumerate(rows, start=2):
+        name = r[1]
+        entries.append(CatalogEntry(
+            r[0] or _USER_PREFIX + name, name, r[2] or None, r[3] or None, r[4] or None, r[5] or None, r[6] or None,
+            r[7], r[8] or None, float(r[9]) if r[9] else None, tuple(r[10].split("、")) if r[10] else (),
+            r[11] or None, source, line,
+        ))
     return entries
 
 
@@ -347,32 +381,36 @@ def _meta_of(path: Path) -> dict[str, Any]:
 
 
 def load_catalog(user_files: Sequence[str | Path] = (), *, builtin: bool = True) -> Catalog:
-    """Return the built-in catalog (when present and ``builtin``) merged with ``user_files`` in order.
+    """Return the built-in catalog (when ``builtin``) merged with ``user_files`` in order.
 
     A later row replaces an earlier one with the same code (or, for rows without
-    a code, the same official name); new rows are added. Raises
-    :class:`CatalogError` for a malformed file or a user file that does not exist.
+    a code, the same official name); new rows are added. User files are read and
+    checked now, raising :class:`CatalogError` for a malformed file or one that
+    does not exist; the built-in catalog is read when the catalog is first used.
     """
-    merged: dict[str, CatalogEntry] = {}
-    sources: list[CatalogSource] = []
-    has_builtin = False
-    files: list[tuple[Path, str]] = []
-    if builtin and builtin_catalog_path().is_file():
-        files.append((builtin_catalog_path(), "builtin"))
-        has_builtin = True
+    files: list[tuple[Path, str, list[CatalogEntry] | None]] = []
+    has_builtin = builtin and builtin_catalog_path().is_file()
+    if has_builtin:
+        files.append((builtin_catalog_path(), "builtin", None))
     for user_file in user_files:
         path = Path(user_file)
         if not path.is_file():
             raise _problem(path, "catalog file not found")
-        files.append((path, "user"))
-    for path, kind in files:
-        entries = read_catalog_file(path)
-        for entry in entries:
-            merged.pop(entry.code, None)  # an override moves to the end, in its file's order
-            merged[entry.code] = entry
-        meta = _meta_of(path)
-        sources.append(CatalogSource(
-            path=str(path), kind=kind, rows=len(entries),
-            source=meta.get("source"), date=meta.get("date"), meta=meta,
-        ))
-    return Catalog(entries=tuple(merged.values()), has_builtin=has_builtin, sources=tuple(sources))
+        files.append((path, "user", read_catalog_file(path)))
+
+    def merge() -> tuple[tuple[CatalogEntry, ...], tuple[CatalogSource, ...]]:
+        merged: dict[str, CatalogEntry] = {}
+        sources: list[CatalogSource] = []
+        for path, kind, entries in files:
+            entries = _read_built(path) if entries is None else entries
+            for entry in entries:
+                merged.pop(entry.code, None)  # an override moves to the end, in its file's order
+                merged[entry.code] = entry
+            meta = _meta_of(path)
+            sources.append(CatalogSource(
+                path=str(path), kind=kind, rows=len(entries),
+                source=meta.get("source"), date=meta.get("date"), meta=meta,
+            ))
+        return tuple(merged.values()), tuple(sources)
+
+    return Catalog(has_builtin=has_builtin, loader=merge)

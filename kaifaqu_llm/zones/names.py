@@ -1,4 +1,4 @@
-"""What a development-zone name is made of: its type suffix and its province prefix.
+"""What a development-zone name is made of: [level] [province] stem + type suffix; the one zone-name parser.
 
 One table, :data:`SUFFIXES`, says for every written zone suffix (经济技术开发区,
 经开区, 高新区, 综保区, 产业园…) which zone types it may stand for and how loosely
@@ -11,7 +11,10 @@ it is used. Three readers use it, each seeing the rows marked for it:
 A suffix a reader does not see stays in the name's stem for that reader. Rows
 read by only some readers keep each reader's results as they were before the
 table was shared: widening a row's ``readers`` changes that reader's output.
-Province names and the folding of a name into a matching copy live here too.
+Province names and the folding of a name into a matching copy live here too, and
+:func:`parse_name`, the one parser that cuts a name into level, province, stem and
+suffix for all three readers (the linker splits the stem further into prefecture
+and place with zones.places; the registry strips place words its records know).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "ZoneSuffix", "SUFFIXES", "RULES", "REGISTRY", "LINKER", "JINGKAI", "OTHER",
     "suffixes_for", "split_suffix", "suffix_pattern",
-    "PROVINCES", "short_province", "province_prefix", "fold_name",
+    "PROVINCES", "short_province", "province_prefix", "fold_name", "ZoneName", "parse_name", "clean_name", "ALIASES",
 ]
 
 RULES, REGISTRY, LINKER = "rules", "registry", "linker"
@@ -173,7 +177,11 @@ _SHORT = {short_province(p): p for p in PROVINCES}
 _FORMS = {p: p for p in PROVINCES} | _SHORT
 # 广西自治区, 宁夏自治区: a short name with any tail, as names are written loosely (but not 特别行政区)
 _ANY_TAIL = {short + tail: full for short, full in _SHORT.items() for tail in ("", *_TAILS)}
-_LONGEST = max(map(len, _ANY_TAIL))
+# every form by its first two characters (all province names have two or more), longest first
+_BY_HEAD = {
+    any_tail: {head: sorted((f for f in forms if f[:2] == head), key=len, reverse=True) for head in {f[:2] for f in forms}}
+    for any_tail, forms in ((False, _FORMS), (True, _ANY_TAIL))
+}
 
 
 def province_prefix(text: str, *, min_rest: int = 1, any_tail: bool = False) -> tuple[str, str] | None:
@@ -184,10 +192,9 @@ def province_prefix(text: str, *, min_rest: int = 1, any_tail: bool = False) -> 
     (广西自治区, but not 香港特别行政区). It leaves ``min_rest`` or more characters.
     """
     forms = _ANY_TAIL if any_tail else _FORMS
-    for k in range(min(len(text) - min_rest, _LONGEST), 0, -1):
-        full = forms.get(text[:k])
-        if full is not None:
-            return text[:k], full
+    for form in _BY_HEAD[any_tail].get(text[:2], ()):
+        if len(text) - len(form) >= min_rest and text.startswith(form):
+            return form, forms[form]
     return None
 
 
@@ -200,3 +207,83 @@ def fold_name(text: str) -> str:
     Only for keys and comparisons: the copy's offsets are not the original's.
     """
     return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+_LEVELS = ("国家级", "省级", "市级")
+_NATIONAL = ("国家", "国家级")
+_BRACKETS = re.compile(r"[（(][^）)]*[）)]")
+# well-known short names that stand for one zone (综改区 → 山西转型综合改革示范区)
+ALIASES = {s.text: s.alias for s in SUFFIXES if s.alias}
+
+
+class ZoneName(NamedTuple):
+    """A zone name cut into its parts by :func:`parse_name`.
+
+    ``level``: 国家级 / 省级 / 市级 written before it; ``province``: the province a
+    prefix (or the zone an alias stands for) names; ``body``: the name without level
+    and suffix, as written; ``stem``: ``body`` without its province prefix (a
+    municipality's name stays: 天津港); ``suffix``: the type suffix the reader saw.
+    """
+
+    level: str | None
+    province: str | None
+    body: str
+    stem: str
+    suffix: ZoneSuffix | None
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """Every zone type the suffix may stand for, the usual reading first (empty without a suffix)."""
+        return self.suffix.types if self.suffix else ()
+
+    @property
+    def type(self) -> str | None:
+        """The zone type the name is read as: None without a suffix, :data:`OTHER` for a kind of its own."""
+        if self.suffix is None:
+            return None
+        return OTHER if self.suffix.own_kind else self.suffix.type
+
+
+def _province_of(body: str) -> tuple[str, str] | None:
+    found = province_prefix(body, min_rest=0, any_tail=True)
+    if found is None:
+        return None
+    form, full = found
+    if form.endswith("市") and not full.endswith("市"):  # 吉林市 is a city, not 吉林省
+        found = province_prefix(body[: len(form) - 1], min_rest=0)
+        return found if found and body[len(found[0]):len(found[0]) + 1] != "市" else None
+    return found
+
+
+def clean_name(name: str) -> str:
+    """Return the name :func:`parse_name` cuts: folded (:func:`fold_name`), bracketed notes dropped."""
+    text = fold_name(name)
+    if "(" in text:  # full-width brackets are folded to these
+        text = _BRACKETS.sub("", text) or text
+    return text
+
+
+def parse_name(name: str, reader: str) -> ZoneName:
+    """Return the :class:`ZoneName` of a zone name as ``reader`` sees its suffixes.
+
+    The name is folded (full-width forms, spaces; bracketed notes dropped), a leading
+    level word is read off, an alias (综改区) is replaced by the zone it stands for,
+    and the longest suffix ``reader`` sees is split off before the province prefix.
+    """
+    text = clean_name(name)
+    level = next((word for word in _LEVELS if text.startswith(word)), None)
+    if level:
+        text = text[len(level):]
+    body, suffix = split_suffix(text, reader)
+    if suffix is not None and body.endswith(_NATIONAL) and body.rindex("国家") >= 2:
+        body, level = body[: body.rindex("国家")], level or "国家级"  # 贵阳国家高新区: a national zone's 国家
+    found = _province_of(body)
+    if suffix is not None and suffix.alias and body == (found[0] if found else ""):
+        body, suffix = split_suffix(suffix.alias, reader)
+        found = _province_of(body)
+    if found is None:
+        return ZoneName(level, None, body, body, suffix)
+    form, full = found
+    municipality = full.endswith("市") and not form.endswith("市")
+    stem = body if municipality else body[len(form):]
+    return ZoneName(level, full, body, stem, suffix)

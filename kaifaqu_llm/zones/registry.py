@@ -2,10 +2,10 @@
 
 Article records (lines of ``OUT/profiles.jsonl``) each name zones in their own
 words: 晋城经开区 on one page, 晋城经济技术开发区 on the next. :func:`zone_name`
-reduces a name to a *place stem* and a *zone type*, so that both become
+reduces a name (cut by the shared parser, zones.names.parse_name) to a *place stem* and a *zone type*, so that both become
 (晋城, 经济技术开发区). Mentions are then grouped with a union-find: an article's
 ``mention`` and ``canonical`` are one zone, equal keys are one zone, equal
-``catalog_code`` (issue #8 linking) is one zone.
+``catalog_code`` is one zone.
 
 Facts of an article are attributed to its primary zone(s) — to its first zone
 when none is primary — and facts with the same key (e.g. an indicator's name,
@@ -27,7 +27,7 @@ from pathlib import Path
 from ..core.errors import input_error
 from ..core.facts import zone_fact_kinds
 from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
-from .names import REGISTRY, fold_name, province_prefix, split_suffix
+from .names import REGISTRY, fold_name, parse_name, province_prefix
 
 __all__ = ["ZoneName", "zone_name", "build_registry", "write_zones", "read_registry", "UNASSIGNED"]
 
@@ -35,7 +35,6 @@ UNASSIGNED = "unassigned"
 CATALOG_KEYS = ("catalog_code", "official_name", "level", "province", "city", "link_score")
 PROVENANCE = ("source", "article_index", "start", "end", "evidence", "grounded")
 
-_LEVEL_PREFIX = re.compile(r"^(国家级|省级|市级)")
 _CITY_PREFIX = re.compile(r"^(.{2,4}?)市")
 
 
@@ -61,8 +60,7 @@ def _fold(text: str | None) -> str:
 
 
 def _strip_place(stem: str, places: tuple[str, ...]) -> str:
-    """Drop leading level / province / city words while what remains is still a name (≥ 2 chars)."""
-    stem = _LEVEL_PREFIX.sub("", stem) or stem
+    """Drop leading province / city words while what remains is still a name (≥ 2 chars)."""
     known = tuple(sorted({p + t for p in places if p for t in ("市", "省", "")}, key=len, reverse=True))
     changed = True
     while changed:
@@ -92,8 +90,9 @@ def zone_name(name: str, places: Iterable[str] = ()) -> ZoneName:
 
 @functools.lru_cache(maxsize=65536)
 def _zone_name(folded: str, places: tuple[str, ...]) -> ZoneName:
-    stem, suffix = split_suffix(folded, REGISTRY)
-    return ZoneName(_strip_place(stem, places), suffix.types if suffix else ())
+    parsed = parse_name(folded, REGISTRY)  # the shared parser: level, province (or alias), suffix
+    stem = parsed.stem if len(parsed.stem) >= 2 else parsed.body  # 山西综改区 keeps 山西
+    return ZoneName(_strip_place(stem, places), parsed.types)
 
 
 class _Groups:

@@ -1,31 +1,32 @@
 """The LLM backend: one article in, one validated, cached :class:`ArticleProfile` out.
 
-Two retry loops, each with one job:
+Three loops, each with one job:
 
-* instructor's: a reply that fails Pydantic validation goes back to the model
-  with the error (``config.reask`` times, default 2);
-* tenacity's, around it: transport failures (429 honouring ``Retry-After``, 5xx,
+* reasks (:mod:`.salvage`): an answer is validated fact by fact; the valid facts
+  are kept, the invalid ones recorded, and the model is asked again (up to
+  ``config.reask`` times) only when the answer could not be read or lost at least
+  as many facts as it kept, and only for what was lost;
+* mode negotiation (:mod:`.negotiation`): a request refused for its structured-output
+  form is sent again in the profile's next mode;
+* tenacity's, innermost: transport failures (429 honouring ``Retry-After``, 5xx,
   timeouts, dropped connections) are retried with capped exponential backoff and
-  jitter (``config.retry``). The openai SDK's own retries are off
-  (``max_retries=0``) so the two never stack. ``insufficient_quota`` and other
-  4xx answers are not retried.
+  jitter (``config.retry``). The openai SDK's own retries and instructor's reasks
+  are off so nothing stacks. ``insufficient_quota`` and other 4xx answers are not retried.
 
-Tokens are counted across every attempt of both loops: instructor accumulates
-the usage of its reasks into the last completion (or the
-``InstructorRetryException``), and a per-call hook counts HTTP requests.
-``Usage.requests`` is every HTTP request sent; ``Usage.retries`` the requests
-beyond the first per chunk (validation reasks plus transport retries). A cache
-hit costs nothing: ``Usage(cache_hit=True)`` with zero tokens and requests.
+``Usage.requests`` is every HTTP request sent (a per-call hook counts them);
+``Usage.retries`` the requests beyond the first per chunk, ``Usage.reasks`` the
+part of them that were reasks. A cache hit costs nothing:
+``Usage(cache_hit=True)`` with zero tokens and requests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import email.utils
 import functools
 import hashlib
 import importlib
+import json
 import logging
 import time
 from typing import Any, TypeVar
@@ -41,7 +42,8 @@ from .capabilities import instructor_mode
 from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
 from .negotiation import ModeNegotiator, is_mode_rejection
-from .request_schema import compact_schema
+from .request_schema import compact_schema, response_model, tighten_schema_text
+from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
@@ -78,27 +80,6 @@ openai: Any = _LazyModule("openai")
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
 M = TypeVar("M", bound=BaseModel)
-
-
-@functools.cache
-def _response_model(response_model: type[BaseModel] = ArticleProfile) -> type[BaseModel]:
-    """Return ``response_model`` (ArticleProfile) wrapped for instructor once, its request schema the compact one.
-
-    Given a plain model, instructor wraps it in a new class and regenerates its JSON schema on every
-    request: ~3 ms of CPU each, more than all our own per-article work (benchmarks/results.md, section 2).
-    A model that is already wrapped is used as is. Every mode builds its request from
-    ``model_json_schema()``, so answering it with :func:`compact_schema` (no titles, descriptions or
-    defaults: the field guide is in the system prompt) sends the compact schema in every mode.
-    """
-    model = instructor.openai_schema(response_model)
-    schema = compact_schema(response_model)
-    generate = model.model_json_schema
-
-    def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
-        return generate(*args, **kwargs) if args or kwargs else copy.deepcopy(schema)  # callers may mutate it
-
-    model.model_json_schema = classmethod(model_json_schema)  # type: ignore[method-assign, assignment]
-    return model
 
 
 def _is_quota(exc: BaseException) -> bool:
@@ -257,15 +238,18 @@ class LLMBackend:
         if self.cache is not None and not self.refresh:
             cached = self._cached(key)
             if cached is not None:
-                return BackendResult(cached, Usage(cache_hit=True), cache_key=key)
+                return BackendResult(cached[0], Usage(cache_hit=True), cache_key=key, rejected=cached[1])
         usage = Usage()
+        rejected: list[dict] = []
         try:
             chunks = split_text(article.text, self.config.token_budget)
-            profiles = [
-                await self._extract_chunk(article, chunk, (i, len(chunks)), usage)
-                for i, chunk in enumerate(chunks, start=1)
-            ]
+            profiles = []
+            for i, chunk in enumerate(chunks, start=1):
+                profile, lost = await self._extract_chunk(article, chunk, (i, len(chunks)), usage)
+                profiles.append(profile)
+                rejected += [{**r, "chunk": i} for r in lost] if len(chunks) > 1 else lost
             profile = self._without_secrets(profiles[0] if len(profiles) == 1 else merge_chunk_profiles(profiles))
+            rejected = json.loads(redact(json.dumps(rejected, ensure_ascii=False), *self.config.secrets()))
         except Exception as exc:  # noqa: BLE001 - an ExtractionError, or a bug: one article must never sink a batch
             return BackendResult(None, usage, error=self._error_text(exc), cache_key=key)
         if self.cache is not None:
@@ -278,16 +262,18 @@ class LLMBackend:
                     "mode": self.active_mode,
                     "prompt_version": self.prompt_version,
                     "chunks": len(profiles),
+                    "rejected": rejected,
                 },
             )
-        return BackendResult(profile, usage, cache_key=key)
+        return BackendResult(profile, usage, cache_key=key, rejected=rejected)
 
-    def _cached(self, key: str) -> ArticleProfile | None:
+    def _cached(self, key: str) -> tuple[ArticleProfile, list[dict]] | None:
         value = self.cache.get(key) if self.cache is not None else None
         if not value or not isinstance(value.get("profile"), dict):
             return None
         try:
-            return ArticleProfile.model_validate(value["profile"])
+            rejected = value.get("rejected") or []
+            return ArticleProfile.model_validate(value["profile"]), rejected if isinstance(rejected, list) else []
         except ValueError:
             return None  # written by an incompatible version: treat as a miss
 
@@ -304,18 +290,63 @@ class LLMBackend:
 
     async def _extract_chunk(
         self, article: Article, text: str, part: tuple[int, int], usage: Usage
-    ) -> ArticleProfile:
-        """Return the profile of one chunk, retrying transport failures; raises :class:`ExtractionError`."""
-        return await self.structured(self._prompts.messages(article, text, part), ArticleProfile, usage)
+    ) -> tuple[ArticleProfile, list[dict]]:
+        """Return the profile of one chunk and the facts rejected on the way; raises :class:`ExtractionError`.
 
-    async def structured(self, messages: list[dict], response_model: type[M], usage: Usage) -> M:
-        """Return the validated ``response_model`` answer to ``messages``: the one request path every task shares
-        (mode negotiation, validation reasks, transport retries; counts go into ``usage``).
-
-        Raises :class:`ExtractionError` (a :class:`ResponseError` or :class:`TransportError`).
+        The answer is salvaged fact by fact; a reask (up to ``config.reask``) goes out only
+        when it could not be read or lost at least as many facts as it kept (see :mod:`.salvage`).
         """
-        policy = self.config.retry
+        messages = self._prompts.messages(article, text, part)
         before = usage.requests
+        try:
+            raw, unreadable = await self._ask(messages, usage, self.config.temperature)
+            profile, lost = salvage(raw) if raw is not None else (None, [])
+            rejected = list(lost)
+            attempts = 1
+            while attempts <= self.config.reask and (profile is None or needs_reask(profile, lost)):
+                note = reask_message(attempts, unreadable=unreadable if profile is None else None, rejected=lost)
+                usage.reasks += 1
+                temperature = reask_temperature(self.config.temperature, attempts)
+                attempts += 1
+                raw, unreadable = await self._ask([*messages, note], usage, temperature)
+                if raw is None:
+                    continue
+                fixed, lost = salvage(raw)
+                rejected += lost
+                profile = fixed if profile is None else merge_chunk_profiles([profile, fixed])
+        finally:
+            usage.retries += max(usage.requests - before - 1, 0)
+        usage.rejected += len(rejected)
+        if profile is None:
+            raise ResponseError(f"no valid profile after {attempts} attempt(s): {unreadable}")
+        if rejected and not fact_count(profile) and profile.summary is None:
+            first = rejected[0]
+            raise ResponseError(f"no valid profile after {attempts} attempt(s): {first['list']}: {first['reason']}")
+        return profile, rejected
+
+    async def structured(self, messages: list[dict], model: type[M], usage: Usage) -> M:
+        """Return the validated ``model`` answer to ``messages`` (e.g. a page segmentation) on the profiles' request
+        path; an invalid answer is re-asked with its error (``config.reask`` times). Raises :class:`ExtractionError`."""
+        before, attempts = usage.requests, 1
+        try:
+            raw, why = await self._ask(messages, usage, self.config.temperature, response_model(model))
+            while raw is None and attempts <= self.config.reask:
+                note = reask_message(attempts, unreadable=why)
+                usage.reasks += 1
+                temperature = reask_temperature(self.config.temperature, attempts)
+                attempts += 1
+                raw, why = await self._ask([*messages, note], usage, temperature, response_model(model))
+        finally:
+            usage.retries += max(usage.requests - before - 1, 0)
+        if raw is None:
+            raise ResponseError(f"no valid {model.__name__} after {attempts} attempt(s): {why}")
+        return model.model_validate(raw)
+
+    async def _ask(self, messages: list[dict], usage: Usage, temperature: float,
+                   model: type[Any] | None = None) -> tuple[dict | None, str | None]:
+        """Return ``(parsed answer, None)`` or ``(None, why it could not be read)``, retrying transport failures;
+        ``model`` is what instructor parses (default: the lenient profile)."""
+        policy = self.config.retry
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
             wait=lambda state: policy.delay(state.attempt_number, retry_after_seconds(state.outcome.exception())),
@@ -327,17 +358,16 @@ class LLMBackend:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    return await self._negotiator.run(functools.partial(self._call, messages, usage,
-                                                                        response_model=response_model))
+                    call = functools.partial(self._call, messages, usage, temperature=temperature, model=model)
+                    return await self._negotiator.run(call)
         except openai.APIError as exc:
             raise self._transport_error(exc, attempts) from None
-        finally:
-            usage.retries += max(usage.requests - before - 1, 0)
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    async def _call(self, messages: list[dict], usage: Usage, mode: str,
-                    response_model: type[M] = ArticleProfile) -> M:  # type: ignore[assignment]
-        """One instructor call in ``mode`` (with its validation reasks); transport errors come out as openai errors."""
+    async def _call(
+        self, messages: list[dict], usage: Usage, mode: str, *, temperature: float, model: type[Any] | None = None
+    ) -> tuple[dict | None, str | None]:
+        """One request in ``mode``: the answer parsed as JSON, or why it could not be; transport errors raise."""
         hooks = Hooks()
         sent = 0
 
@@ -346,28 +376,29 @@ class LLMBackend:
             sent += 1
 
         hooks.on("completion:kwargs", count_request)
+        if mode in ("JSON", "MD_JSON"):
+            hooks.on("completion:kwargs", tighten_schema_text)  # instructor indents the schema it appends
         try:
-            profile, completion = await self._instructor(mode).create_with_completion(
+            answer, completion = await self._instructor(mode).create_with_completion(
                 messages=messages,
-                response_model=_response_model(response_model),
-                max_retries=self.config.reask,
+                response_model=model or response_model(),
+                max_retries=0,  # one attempt: reasks are ours (salvage first, then ask only for what was lost)
                 strict=False,  # lenient coercion ("true" → True): small local models need it
                 hooks=hooks,
-                **self._params(),
+                **{**self._params(), "temperature": temperature},
             )
-            # instructor sums the usage of every reask attempt into the final completion's usage.
             _add_tokens(usage, getattr(completion, "usage", None))
-            # A clean copy: instructor hangs the raw completion on the model as a private attribute.
-            return response_model.model_validate(profile.model_dump())
+            return answer.model_dump(), None
         except InstructorRetryException as exc:
             _add_tokens(usage, exc.total_usage)
             cause = exc.__cause__
             if isinstance(cause, openai.APIError):
                 raise cause from None
             failed = exc.failed_attempts[-1].exception if exc.failed_attempts else cause
-            raise ResponseError(
-                f"no valid profile after {exc.n_attempts} attempt(s): {_describe(failed or exc)}"
-            ) from None
+            raw = getattr(failed, "raw_response", None)
+            if raw is not None and not getattr(raw, "choices", None):  # no reply at all: nothing to correct
+                raise ResponseError(f"no valid profile after 1 attempt(s): {_describe(failed)}") from None
+            return None, _describe(failed or exc)
         except IncompleteOutputException as exc:
             _add_tokens(usage, getattr(exc.last_completion, "usage", None))
             raise ResponseError("the reply was cut off (finish_reason=length); raise --max-tokens") from None

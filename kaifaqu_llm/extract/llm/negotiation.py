@@ -45,8 +45,10 @@ def mode_rejection_text(exc: BaseException) -> str | None:
     status = getattr(exc, "status_code", None)
     if status not in _REJECTION_STATUS or getattr(exc, "response", None) is None:
         return None
-    text = " ".join(str(part) for part in (getattr(exc, "message", ""), getattr(exc, "body", "")) if part)
-    return text if _REJECTED_FIELD.search(text) else None
+    body = getattr(exc, "body", None)
+    said = body.get("message") if isinstance(body, dict) else None  # the server's own words, without the SDK's
+    text = str(said or body or "") + " " + str(getattr(exc, "message", ""))
+    return str(said or getattr(exc, "message", "")) if _REJECTED_FIELD.search(text) else None
 
 
 def is_mode_rejection(exc: BaseException) -> bool:

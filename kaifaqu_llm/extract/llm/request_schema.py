@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import Any
 
+import instructor
 from pydantic import BaseModel
 
 from ...core.schema import ArticleProfile, Fact
+from .salvage import lenient_profile_model
 
-__all__ = ["compact_schema", "field_guide"]
+__all__ = ["compact_schema", "field_guide", "response_model", "tighten_schema_text"]
 
 _DROPPED = ("title", "description", "default")
 
@@ -79,3 +82,48 @@ def field_guide(model: type[BaseModel] = ArticleProfile) -> str:
                  for field, sub in item.model_fields.items() if field not in Fact.model_fields]
         lines.append(f"{head}。{'；'.join(parts)}")
     return "\n".join(lines)
+
+
+@functools.cache
+def response_model(model: type[BaseModel] | None = None) -> type[Any]:
+    """Return the model instructor is given: it parses any JSON object, its request schema the compact one.
+
+    ``model`` (another task's answer, e.g. a page segmentation) is validated by instructor itself and
+    requested with its own compact schema.
+
+    Every mode builds its request from ``model_json_schema()``, so answering it with
+    :func:`compact_schema` of :class:`ArticleProfile` sends the compact schema in every mode;
+    the answer is validated fact by fact afterwards (:func:`.salvage.salvage`). Wrapped
+    for instructor once: given a plain model, instructor wraps it anew and regenerates
+    its schema on every request (~3 ms of CPU each; benchmarks/results.md, section 2).
+    """
+    wrapped = instructor.openai_schema(model or lenient_profile_model())
+    schema = compact_schema(model or ArticleProfile)
+    generate = wrapped.model_json_schema
+
+    def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
+        return generate(*args, **kwargs) if args or kwargs else copy.deepcopy(schema)  # callers may mutate it
+
+    wrapped.model_json_schema = classmethod(model_json_schema)  # type: ignore[method-assign, assignment]
+    return wrapped
+
+
+@functools.cache
+def _schema_texts() -> tuple[str, str]:
+    schema = compact_schema(ArticleProfile)
+    return (json.dumps(schema, indent=2, ensure_ascii=False),
+            json.dumps(schema, ensure_ascii=False, separators=(",", ":")))
+
+
+def tighten_schema_text(*_: Any, messages: list[dict] | None = None, **__: Any) -> None:
+    """Rewrite, in place, the schema instructor's JSON / MD_JSON modes append to the system message as compact JSON.
+
+    instructor dumps it with ``indent=2``, which costs about 600 tokens of whitespace
+    per request. Used as an instructor ``completion:kwargs`` hook (it sees the
+    request's own message dicts); when the text is not found, nothing changes.
+    """
+    indented, compact = _schema_texts()
+    for message in (messages or [])[:1]:
+        content = message.get("content")
+        if message.get("role") == "system" and isinstance(content, str) and indented in content:
+            message["content"] = content.replace(indented, compact)

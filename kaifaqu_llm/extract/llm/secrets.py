@@ -2,7 +2,7 @@
 
 A server may echo the key it received (some proxies put it in a 401 body; a
 broken or prompt-injected model may repeat it). Our own error texts are masked
-with :func:`~kaifaqu_llm._exceptions.redact`, but the libraries we drive
+with :func:`~kaifaqu_llm.core.errors.redact`, but the libraries we drive
 (instructor, openai, httpx, vcr) log response bodies and headers themselves,
 before we see them. So every key in use is registered here, and a log-record
 factory masks registered keys in every record created afterwards — message,

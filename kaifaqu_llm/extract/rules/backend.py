@@ -1,6 +1,6 @@
 """The rules backend: a deterministic extractor that needs no model.
 
-It fills the same :class:`~kaifaqu_llm._schema.ArticleProfile` a model fills,
+It fills the same :class:`~kaifaqu_llm.core.schema.ArticleProfile` a model fills,
 from the article text alone, with grammar-driven rules (zone suffixes, number +
 unit grammar, organization suffixes, role words before personal names, …).
 Every fact's ``evidence`` is a verbatim slice of ``article.text`` — except a
@@ -9,21 +9,35 @@ zone named only in the zone header or title, whose evidence is that line.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from ...core.document import Article
 from .entities import extract_organizations, extract_people
 from .indicators import extract_indicators
 from .industries import extract_industries
-from .projects import extract_events, extract_projects
+from .events import extract_events
+from .projects import extract_projects
+from .owners import project_owners
+from .registry import rules_off as _rules_off
 from .zones import extract_zones, find_zone_mentions
-from ...core.schema import ArticleProfile, Organization
+from ...core.schema import ArticleProfile
 
 __all__ = ["extract_rules", "RULES_VERSION"]
 
 RULES_VERSION = "rules-1"
 
 
-def extract_rules(article: Article) -> ArticleProfile:
-    """Return the profile the rules find in ``article`` (deterministic; never raises on odd text)."""
+def extract_rules(article: Article, rules_off: Iterable[str] = ()) -> ArticleProfile:
+    """Return the profile the rules find in ``article`` (deterministic; never raises on odd text).
+
+    ``rules_off`` names rules of the table (``lexicons/rules.json``) to switch off for this call, on top of
+    those ``KAIFAQU_RULES_OFF`` switches off.
+    """
+    with _rules_off(rules_off):
+        return _extract(article)
+
+
+def _extract(article: Article) -> ArticleProfile:
     text = article.text or ""
     headers = tuple(h for h in (article.zone_header, article.title) if h)
     zones = extract_zones(text, headers)
@@ -34,11 +48,7 @@ def extract_rules(article: Article) -> ArticleProfile:
     zone_names = tuple(sorted({m.text for m in mentions} | {z.mention for z in zones}, key=len, reverse=True))
     organizations = [o for o in extract_organizations(text, zone_spans) if o.name not in zone_names]
     projects = extract_projects(text, organizations)
-    known = {o.name for o in organizations}
-    for project in projects:  # a company named only as a project's owner (盛隆泰达、宏源两大焦化项目)
-        if project.company and not any(name.startswith(project.company) for name in known):
-            organizations.append(Organization(name=project.company, kind="企业", evidence=project.evidence))
-            known.add(project.company)
+    projects, organizations = project_owners(projects, organizations, zone_names)
     return ArticleProfile(
         zones=zones,
         industries=extract_industries(text),

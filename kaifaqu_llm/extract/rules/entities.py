@@ -19,59 +19,33 @@ import bisect
 import re
 
 from .people import _BOUNDARY, _ROLE_RE, SURNAMES, extract_people
+from .registry import lexicon, lexicon_map, rule
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Organization
 
 __all__ = ["extract_organizations", "extract_people", "SURNAMES"]
 
-_ORG_SUFFIXES = {
-    "股份有限公司": "企业", "有限责任公司": "企业", "有限公司": "企业", "集团有限公司": "企业", "集团": "企业",
-    "公司": "企业", "分行": "银行", "支行": "银行", "银行": "银行", "大学": "高校", "学院": "高校",
-    "研究院": "科研机构", "研究所": "科研机构", "科学院": "科研机构", "设计院": "科研机构", "画院": "科研机构",
-    "基金会": "其他", "协会": "其他", "商会": "其他", "医院": "其他",
-    "智库": "科研机构", "重点实验室": "科研机构", "实验室": "科研机构",
-    # news media: 山西日报, 临汾电视台, 人民日报山西分社
-    "日报": "其他", "晚报": "其他", "电视台": "其他", "广播电视台": "其他", "分社": "其他",
-}
+_SUFFIX, _TRADE, _LIST, _PARTNER, _LEAD, _ENUM, _MATES, _SETTLED = (rule(f"org.{n}") for n in (
+    "suffix", "trade-form", "list-frame", "partner-frame", "lead-frame", "enumeration", "list-mates", "settled-list"))
+_ORG_SUFFIXES = lexicon_map("org_suffixes")
 # short company forms: a brand followed by its trade (亚宝药业, 晶科能源, 陕煤电力)
-_TRADE_SUFFIXES = ("光能", "药业", "能源", "电力", "科技", "化工", "煤业", "钢铁", "实业", "传媒", "风电", "股份", "控股",
-                   "光电", "电子", "新材", "物流", "焦化", "铝业", "制药", "建工", "智造", "铜业")
+_TRADE_SUFFIXES = lexicon("trade_suffixes")
 _ORG_RE = re.compile("|".join(sorted(_ORG_SUFFIXES, key=len, reverse=True)))
 _TRADE_RE = re.compile("|".join(_TRADE_SUFFIXES))
 _NAME_RUN = re.compile(f"[{CJK}()（）A-Za-z]")
 _CUT_CHARS = set("在与和及被由对为是了把将向从让给跟等、并或据元亩至于以使到的")
-_CUT_WORDS = ("设立", "建立", "组建", "新建", "包括", "其中", "引进", "依托", "邀请", "推动", "支持", "落户", "入驻", "签约", "联合", "携手",
-              "组织", "带领", "对接", "吸引", "成立", "聘请", "通过", "还有", "作为", "位于", "龙头", "企业",
-              "链主", "建设单位", "其", "该", "像", "如", "让", "协调", "近年来", "去年", "今年", "目前", "此外",
-              "上游", "下游", "参建单位", "科学导报讯", "导报讯", "讯")
-_INNER_VERBS = ("前往", "来到", "走进", "参观", "考察", "调研", "标志着", "希望", "借助", "发挥", "加快", "走访",
-                "深入", "带领", "陪同", "采访了", "入驻", "落户", "签约", "引进", "依托", "推动", "支持", "举办",
-                "组织", "邀请", "服务", "助力", "帮助", "指导", "对接", "走进", "走出", "获批", "创建", "打造")
+_CUT_WORDS = lexicon("org_lead_words")
+_INNER_VERBS = lexicon("org_inner_verbs")
 _CUT_WORDS_LONGEST = sorted(_CUT_WORDS, key=len, reverse=True)
-_GOVERNMENT = ("管委会", "党工委", "政府", "委员会", "人大", "政协", "厅", "局", "办公室", "工委", "部")
-_GENERIC_PREFIXES = ("该", "本", "各", "子", "分", "母", "一家", "这家", "多家", "两家", "合资", "运营", "平台",
-                     "国有", "民营", "相关", "投资", "建设", "项目", "管理", "有限", "科技", "上市", "企业",
-                     "公司", "集团", "银行", "地方", "省内", "国内", "国际", "外资", "当地", "我们", "新", "大",
-                     "重点", "高新技术", "龙头", "链主", "规上", "规模以上", "优质", "领军", "骨干", "高校",
-                     "国家级", "省级", "市级", "重点实验", "技术", "工程", "研发", "化工", "能源", "新能源",
-                     "光电", "电子", "电力", "钢铁", "焦化", "制药", "智造", "物流", "传统", "现代", "绿色", "综合",
-                     "生物", "化学", "拓展", "主要", "区域", "深化", "货运", "医药", "新型", "清洁", "智能",
-                     "数字", "信息", "光伏", "储能", "进一步", "降低", "区内", "专业", "三甲", "甲等", "精细",
-                     "园区", "开发区", "招商", "它", "她", "他")
+_GOVERNMENT = lexicon("government_bodies")
+_GENERIC_PREFIXES = lexicon("org_generic_prefixes")
 # 新/大 open generic phrases (新型企业, 大数据公司) but also brand names (新华网, 大运集团, 新融电子)
 _SOFT_GENERIC = ("新", "大")
-_SOFT_GENERIC_NEXT = ("型", "兴", "能源", "材料", "建", "增", "批", "量", "中", "小", "项目", "企业", "公司", "集团", "品牌",
-                      "规模", "一代", "技术", "产业", "工业", "科技", "装备", "设备", "数据", "健康", "物流", "户", "家", "的",
-                      "力", "动能", "基建", "形势", "业态", "模式", "突破", "格局", "产品", "平台", "招商", "项", "厂",
-                      "园", "区", "学", "医", "药", "电", "成立", "组建", "注册", "引进", "落地", "投产", "开工", "签约",
-                      "入驻", "设立", "办", "上", "开", "增", "一批", "多", "小", "批")
+_SOFT_GENERIC_NEXT = lexicon("org_soft_generic_next")
 _GENERIC_LONGEST = sorted(_GENERIC_PREFIXES, key=len, reverse=True)
-_INDUSTRY_AFTER = ("产业", "行业", "领域", "企业", "项目", "技术", "装备", "设备", "产品", "材料", "基地", "园区",
-                   "集群", "板块", "赛道", "链")
+_INDUSTRY_AFTER = lexicon("org_not_after_trade")
 # what may follow a short company form: punctuation, or a function word / verb, not more noun
-_TRADE_NEXT = ("为", "的", "与", "和", "等", "在", "作为", "实施", "投资", "生产", "运行", "成立", "建设", "是", "已",
-               "将", "公司", "集团", "有限", "也", "还", "以", "通过", "依托", "联合", "携手", "落户", "签约", "开工",
-               "投产", "总部", "董事长", "总经理", "负责人", "相关", "有关", "积极", "正在", "目前", "今年", "去年")
+_TRADE_NEXT = lexicon("org_after_trade")
 
 
 def _generic_start(name: str) -> bool:
@@ -89,6 +63,9 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
     i = end
     while i > floor and _NAME_RUN.match(text[i - 1]) and text[i - 1] not in _CUT_CHARS:
         i -= 1
+    if i - 2 > floor and text[i - 1] in _CUT_CHARS and _NAME_RUN.match(text[i - 2]) and text[i - 3] in "、，,：:“" \
+            and i < end - 2:  # 、协和新能源集团: one character before 和 joins nothing; 和 is part of the name
+        i -= 2
     k = bisect.bisect_left(stops, (i, -1))
     while k < len(stops) and stops[k][0] < end:  # a zone right before: 盐湖高新区石药银湖制药有限公司
         s, e = stops[k]
@@ -115,7 +92,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
     sentences = Sentences.of(text)
     zone_spans = tuple(sorted(zone_spans))
     found: dict[str, tuple[str, int, int]] = {}
-    for m in _ORG_RE.finditer(text):
+    for m in _ORG_RE.finditer(text) if _SUFFIX.on else ():
         end = m.end()
         bank = re.match(f"[{CJK}]{{2,4}}?(?:分行|支行)", text[end:end + 7])
         if m.group() == "银行" and bank:
@@ -130,7 +107,7 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
             continue
         found.setdefault(name, (_ORG_SUFFIXES[m.group()], start, end))
     zone_ends = {e for _, e in zone_spans}
-    for m in _TRADE_RE.finditer(text):
+    for m in _TRADE_RE.finditer(text) if _TRADE.on else ():
         after = text[m.end():m.end() + 2]
         nxt = text[m.end():m.end() + 1]
         if after.startswith(_INDUSTRY_AFTER) or not (nxt in _BOUNDARY or text.startswith(_TRADE_NEXT, m.end())):
@@ -140,14 +117,15 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
         if not 2 <= len(prefix) <= 4 or _generic_start(prefix) or prefix.endswith(("的", "新")):
             continue
         before = text[start - 1] if start else "，"
-        if _NAME_RUN.match(before) and before not in _CUT_CHARS and start not in zone_ends:
+        after_lead = any(text.endswith(w, 0, start) for w in _CUT_WORDS)  # 签约|远航药业: a lead word is a boundary
+        if _NAME_RUN.match(before) and before not in _CUT_CHARS and start not in zone_ends and not after_lead:
             continue
         found.setdefault(text[start:m.end()], ("企业", start, m.end()))
     by_suffix = list(found)
     for name, start, end in _framed_names(text):
         if not any(other in name for other in by_suffix):  # 太原理工大学签署 is not a longer name
             found.setdefault(name, ("企业", start, end))
-    for name, start, end in _list_mates(text, found):
+    for name, start, end in _list_mates(text, found) if _MATES.on else ():
         found.setdefault(name, ("企业", start, end))
     names = sorted(found)
     out = []
@@ -193,8 +171,7 @@ def _covered(text: str, longer: str, pos: int) -> bool:
 
 
 # what a product or trade listed beside firms ends with (锂电池, 光伏组件): not a name by company alone
-_PRODUCT_END = ("电池", "组件", "材料", "设备", "装备", "产品", "芯片", "配件", "零部件", "加工", "制造", "服务", "机器人",
-                "项目", "工程", "系统", "模块")
+_PRODUCT_END = lexicon("product_ends")
 
 
 def _list_mates(text: str, found: dict[str, tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -240,15 +217,14 @@ _LIST_FRAME = re.compile(f"等(?:\\d+家)?[{CJK}]{{0,6}}?(?:企业|公司|院校
                          "银行机构|银行|创新平台|集团|媒体|管理团队)(?!项目)")
 _LEAD_FRAME = re.compile(f"以([{CJK}()（）]{{2,12}}?)为(?:龙头|依托)")
 _PARTNER_FRAME = re.compile(f"与([{CJK}()（）]{{2,10}}?)(?:签署|签订|开展|进行|达成|建立|深化|加强)?(?:深度|战略|全面)?合作")
-_NOT_A_PARTNER = ("院所", "高校", "企业", "单位", "部门", "政府", "地区", "国家", "城市", "省份", "县", "市", "区",
-                  "团队", "机构", "专家", "人才", "客户", "我们", "他们", "双方", "各方")
-_NOT_AN_ORG_END = ("产业", "中心", "平台", "基地", "资源", "优势", "产品", "行业", "园区", "项目", "技术", "业", "招商")
+_NOT_A_PARTNER = lexicon("not_a_partner")
+_NOT_AN_ORG_END = lexicon("not_an_org_end")
 
 
 def _framed_names(text: str) -> list[tuple[str, int, int]]:
     """Return ``(name, start, end)`` of organizations named by the frame around them, not their suffix."""
     out = []
-    for m in _LIST_FRAME.finditer(text):
+    for m in _LIST_FRAME.finditer(text) if _LIST.on else ():
         if any(w in m.group() for w in ("上下游", "配套", "相关", "和", "与", "及")):  # 正极、隔膜等上下游企业
             continue
         c_start = clause_start(text, m.start(), max(0, m.start() - 80))
@@ -263,23 +239,30 @@ def _framed_names(text: str) -> list[tuple[str, int, int]]:
             if 2 <= len(name) <= longest and _list_item_ok(name) and "等" not in name:
                 out.append((name, start, pos + len(item)))
             pos += len(item) + 1
-    for m in _PARTNER_FRAME.finditer(text):  # 与央视总台合作
+    for m in _PARTNER_FRAME.finditer(text) if _PARTNER.on else ():  # 与央视总台合作
         name = m.group(1)
         if "的" not in name and not name.endswith(_NOT_A_PARTNER) and not _generic_start(name):
             out.append((name, m.start(1), m.end(1)))
-    for m in _LEAD_FRAME.finditer(text):
+    for m in _LEAD_FRAME.finditer(text) if _LEAD.on else ():
         name = m.group(1)
         if m.group().endswith("依托") and name.endswith(_NOT_AN_ORG_END):
             continue
         if not _generic_start(name):
             out.append((name, m.start(1), m.end(1)))
-    for m in _ENUM_FRAME.finditer(text):  # 入驻企业7家，分别是A、B、C
+    for m in _ENUM_FRAME.finditer(text) if _ENUM.on else ():  # 入驻企业7家，分别是A、B、C
         out.extend(_enumerated(text, m.end()))
+    for m in _SETTLED_FRAME.finditer(text) if _SETTLED.on else ():  # 园区已入驻A、B、C
+        listed = _enumerated(text, m.end())
+        if len(listed) >= 3 and not _SETTLED_NOT_FIRMS.match(text, listed[-1][2]):
+            out.extend(listed)
     return out
 
 
 # a count of firms then the names: 入驻企业7家,分别是… / 引进3家企业：…
 _ENUM_FRAME = re.compile(f"(?:\\d+|[一二两三四五六七八九十几]+)家[{CJK}]{{0,4}}?[，,：:]?(?:分别是|分别为|分别有|主要有|包括)[：:]?")
+# firms already in a zone, listed after the verb that settles them: 已入驻A、B、C / 已有A、B、C
+_SETTLED_FRAME = re.compile("(?:已入驻|已落户|入驻了|落户了|已有|已聚集|聚集了|集聚了|引进了)[：:]?")
+_SETTLED_NOT_FIRMS = re.compile(f"等?[{CJK}]{{0,2}}(?:产业|行业|领域|产品|业态)")
 _LIST_END_WORDS = ("等", "以及", "在", "先后", "分别", "已", "均", "都", "也", "还")
 
 

@@ -14,15 +14,17 @@ import re
 from dataclasses import dataclass
 
 from ...core.numbers import parse_number
+from .registry import lexicon, rule
 from .text import CJK, Sentences, clause_end, clause_start, trim_leading
 from ...core.schema import Indicator
 
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
 
-_COUNT_UNITS = ("个百分点", "家", "个", "项", "座", "处", "套", "台", "条", "场", "所", "栋", "户", "批", "件",
-                "辆", "种", "款", "只", "头", "位", "名", "人次", "人", "株", "间", "支", "倍", "宗", "笔")
-_MEASURE_UNITS = ("元", "美元", "平方米", "平方公里", "平方千米", "平米", "亩", "公顷", "吨", "千瓦时", "千瓦",
-                  "兆瓦", "立方米", "方", "公里", "GW", "MW", "kW", "KW", "%", "％")
+_NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE, _RESPECTIVE_RULE = (
+    rule(f"indicators.{n}") for n in ("number-unit", "change", "project-figures", "rank", "rank-pair", "share",
+                                      "respective"))
+_COUNT_UNITS = lexicon("units_count")
+_MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
 _CN_NUM = "〇零一二两三四五六七八九十百千"
 
@@ -43,7 +45,8 @@ _RANK = re.compile(r"(?:排名|(?<!安)排|位列|位居|居|名列)(?:全省|�
 _RANK_PAIR = re.compile(r"分别(?:位居|位列|排名|排|居|名列)(?P<scope>[^，。；第]{0,12})第(?P<a>\d+|[一二三四五六七八九十]+)"
                         r"(?:名|位)?[和、及与]第(?P<b>\d+|[一二三四五六七八九十]+)(?:名|位)?")
 # a count of projects before their investment: the sum is the zone's, not one project's (24个重大转型项目…投资额1200亿元)
-_PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。；]{0,8}项目|项目(?:\d+|[两三四五六七八九十]+)个")
+_PROJECT_COUNT = re.compile(r"(?:\d+|[两三四五六七八九十]+)个[^，。；]{0,8}项目"
+                            r"|项目(?:共计|共|达|有|累计)?(?:\d+|[两三四五六七八九十]+)个")
 # a slogan, not a count: “五个一”, “四个抓落实”
 _SLOGAN = re.compile(f"[{_CN_NUM}]+个[{CJK}]{{1,4}}[”\"]")
 _ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|实现|完成|开展|参与|参加|覆盖|纳入|入选|共|均|已|都)")
@@ -52,14 +55,13 @@ _BROAD_PURPOSE = re.compile(f"(?:用于|加强|推进|完善|实施|改善)([{CJ
 _QUOTED_BEFORE = re.compile(f"[“\"]([{CJK}A-Za-z0-9]{{2,12}})[”\"]$")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
-_LEAD_WORDS = ("截至目前", "今年以来", "目前", "其中", "全区", "全县", "全市", "园区", "该项目", "项目", "我们", "累计",
-               "共有", "共", "现有", "拥有", "实现", "完成", "建成", "新增", "引进", "达到", "已经", "已", "有",
-               "与", "和", "及", "并", "还", "为", "在", "将", "可以", "可", "每年", "年均", "其", "此外", "同时", "分别")
-_TRAIL_WORDS = _PER_UNIT_TRAIL + ("达到", "可达", "高达", "总计", "合计", "突破", "超过", "共计", "累计", "实现", "完成", "达", "为",
-                "约", "共", "的", "了", "是", "近", "超", "逾", "有", "至", "已", "计")
+_LEAD_WORDS = lexicon("indicator_lead_words")
+_TRAIL_WORDS = lexicon("indicator_trail_words")
 _AFTER_STOP = re.compile(r"[和与及、等的为]|作用|建立|进行|参加|分别|签约|入驻|落户|上台|开展|实现|完成|提供|合作|汇报|通过|规划|"
                          r"建设|挂牌|运行|相当|已|正在|将|均|都|共|现场|集中|而言|目前|先后|陆续|全部|以上")
 _PROJECT_INVESTMENT = ("投资", "计划投资", "项目投资", "协议投资", "投资额")
+# projects counted as a group (集中开工项目总投资, 在建项目总投资): the sum is the zone's figure, not one project's
+_COLLECTIVE = re.compile("(?:集中|首批|一批|批|签约|在建|开工|投产|重点|重大)[^，。；]{0,4}项目[^，。；]{0,4}投资")
 _PROJECT_CAPACITY = re.compile(r"产能|装机|能力|年产(?!值)")
 _NOT_A_COUNT_AFTER = ("多月", "月", "小时", "工作日", "时", "星期", "季度", "年")
 _BAD_BEFORE = set("第每前")
@@ -136,8 +138,45 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
     return phrase
 
 
+# 甲、乙和丙年均分别增长21%、10%和18%: the names listed before 分别 go with the figures after it, in order
+_RESPECTIVE_ITEMS = re.compile(f"[{CJK}]{{2,16}}(?:[、和及与][{CJK}]{{2,12}})+$")
+_RESPECTIVE_VERB = re.compile("分别(?:实现|为|达到|达|是)?(?P<verb>增长|下降|提高|增加|减少|上升)?")
+_ITEM_TAIL = ("年均", "同比", "累计", "全年", "共")
+_BETWEEN_VALUES = re.compile("^[、和及与，, ]*$")
+
+
+def _respective_names(text: str, hits: list[_Hit], subjects: tuple[str, ...]) -> dict[int, str]:
+    """Return ``{hit start: name}`` for figures given respectively (甲、乙分别增长5%、8%)."""
+    out: dict[int, str] = {}
+    if not _RESPECTIVE_RULE.on or "分别" not in text:
+        return out
+    for at in (m.start() for m in re.finditer("分别", text)):
+        listed = _RESPECTIVE_ITEMS.search(text, max(0, at - 80), at)
+        if listed is None:
+            continue
+        m = _RESPECTIVE_VERB.match(text, at)
+        items = re.split("[、和及与]", listed.group())
+        tail = next((t for t in _ITEM_TAIL if items[-1].endswith(t) and len(items[-1]) > len(t) + 1), "")
+        items[-1] = items[-1][: len(items[-1]) - len(tail)]
+        items[0] = _clean_name(items[0], subjects) or items[0]
+        values, pos = [], m.end()
+        for hit in hits:
+            if hit.start < pos:
+                continue
+            if not _BETWEEN_VALUES.match(text[pos:hit.start]) or len(values) == len(items):
+                break
+            values.append(hit)
+            pos = hit.end
+        if len(values) == len(items) >= 2:
+            for item, hit in zip(items, values):
+                out[hit.start] = f"{item}{tail}{m.group('verb') or ''}"
+    return out
+
+
 def _name_after(text: str, end: int, stop: int) -> str:
     after = text[end:stop].lstrip("的“\"")
+    if after[:1] in "(（":  # 4家(甲公司、乙公司…): what is in brackets lists the items, it does not name the count
+        return ""
     run = re.match(f"[{CJK}A-Za-z()（）]+", after)
     if not run:
         return ""
@@ -156,10 +195,11 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
     what is measured. Evidence is the clause holding the number (and its change).
     """
     sentences = Sentences.of(text)
-    hits = _hits(text)
+    hits = _hits(text) if _NUMBER.on else []
     indicators: list[Indicator] = []
     last_by_sentence: dict[int, Indicator] = {}
     previous_end = 0
+    respective: dict[int, str] = _respective_names(text, hits, subjects + ((subject,) if subject else ()))
     for hit in hits:
         s_start, s_end = sentences.around(hit.start)
         c_start = clause_start(text, hit.start, s_start)
@@ -169,7 +209,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         glued = pre_start == previous_end and not pre.strip()  # 建设用地23宗1424.09亩: one thing, two measures
         previous_end = hit.end
         sentence_no = sentences.index(hit.start)
-        if hit.unit in ("%", "％", "个百分点") and _CHANGE_BEFORE.search(pre):
+        if hit.unit in ("%", "％", "个百分点") and _CHANGE.on and _CHANGE_BEFORE.search(pre) \
+                and hit.start not in respective:
             previous = last_by_sentence.get(sentence_no)
             change = _CHANGE_BEFORE.search(pre)
             change_text = text[hit.start - len(change.group()):hit.end]
@@ -182,17 +223,17 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 indicators[-1] = previous.model_copy(update={"change": change_text, "evidence": evidence})
                 last_by_sentence[sentence_no] = indicators[-1]
                 continue
-        name = _clean_name(pre, subjects + ((subject,) if subject else ()))
+        name = respective.get(hit.start) or _clean_name(pre, subjects + ((subject,) if subject else ()))
         near_project = "项目" in text[max(0, s_start - 80):s_end] and not _PROJECT_COUNT.search(text, s_start, hit.start)
         broad = _BROAD_PURPOSE.match(text, hit.end) if name in _PROJECT_INVESTMENT else None
         if broad:  # 投资130亿元加强基础设施、厂房、配套设施等硬件建设: spent across the zone
             name, near_project = broad.group(1) + "投资", False
-        if near_project and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
+        if _PROJECT_FIGURES.on and near_project and not _COLLECTIVE.search(text, s_start, hit.start) and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size
             continue
-        after = _name_after(text, hit.end, s_end)
+        after = _name_after(text, hit.end, s_end) if hit.start not in respective else ""
         if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after
             if base.startswith(_AREA_UNITS) and not re.search("面积|占地|用地|土地|亩|平方", after):
@@ -206,7 +247,7 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
             name = text[hit.end] + "数量"  # 28个村规划建设了…: the counted noun is one character
         if len(name) < 2:
             name = pre.strip() or hit.unit
-        share = _SHARE_OF.search(pre)
+        share = _SHARE_OF.search(pre) if _SHARE.on else None
         if share and hit.unit.startswith(("%", "％")):  # 产值15亿元，占全区工业总产值的60%
             whole = share.group(1)
             for other in subjects + ((subject,) if subject else ()):
@@ -221,10 +262,11 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         )
         indicators.append(indicator)
         last_by_sentence[sentence_no] = indicator
-    pairs = _ranked_pairs(text, sentences, indicators)
+    pairs = _ranked_pairs(text, sentences, indicators) if _PAIR.on else []
     taken = [(ind.evidence, ind.value) for ind in pairs]
     indicators.extend(pairs)
-    indicators.extend(r for r in _rankings(text, sentences, subject, subjects) if (r.evidence, r.value) not in taken)
+    rankings = _rankings(text, sentences, subject, subjects) if _RANK_RULE.on else []
+    indicators.extend(r for r in rankings if (r.evidence, r.value) not in taken)
     return indicators
 
 
@@ -234,7 +276,7 @@ def _ranked_pairs(text: str, sentences: Sentences, found: list[Indicator]) -> li
     for m in _RANK_PAIR.finditer(text):
         s_start, s_end = sentences.around(m.start())
         before = text[max(0, s_start - 160):m.start()]  # the figures may sit in the sentence before (…；…，分别位居)
-        owners = [ind for ind in found if ind.evidence and ind.evidence in before and ind.unit != "名"]
+        owners = [ind for ind in found if ind.evidence and ind.evidence in before and ind.unit not in ("名", "位")]
         owners = [ind for ind in owners if ind.change is not None or ind.unit not in ("%", "％")][-2:]
         if len(owners) != 2:
             continue
@@ -268,7 +310,8 @@ def _rankings(text: str, sentences: Sentences, subject: str | None, subjects: tu
         head = re.sub(r"\d+(?:\.\d+)?[^，。]*$", "", head) or head
         scope = re.search(r"全[省市国县区]", m.group())
         name = f"{head}{scope.group() if scope else ''}排名"
-        out.append(Indicator(subject=subject, name=name, value=quantity.value, unit="名",
+        unit = "位" if m.group().endswith("位") else "名"  # the unit as written: 第3位 / 第三名, 第三 → 名
+        out.append(Indicator(subject=subject, name=name, value=quantity.value, unit=unit,
                              period=_period(text, s_start, m.start()), value_text=m.group("num"),
                              evidence=text[c_start:clause_end(text, m.end(), s_end)]))
     return out

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
+from .registry import rule
 from .text import CJK, Sentences, clause_start
 from ...core.schema import Industry
 
 __all__ = ["extract_industries"]
 
+_LIST_RULE, _ONE_RULE = rule("industries.list"), rule("industries.single")
 _LIST_HEAD = re.compile(
     r"(?:等)?(?:[两三四五六七八九十]|\d+)?大?(?:主导|重点|支柱|首位|优势|特色|战略性新兴)?"
     r"(?:产业集群|产业集聚区|产业链|产业)(?=[，。；、体系]|$)"
@@ -35,7 +37,7 @@ def extract_industries(text: str) -> list[Industry]:
     """Return the industries ``text`` names as leading or key ones, each once, in order of appearance."""
     sentences = Sentences.of(text)
     found: dict[str, Industry] = {}
-    for m in _LIST_HEAD.finditer(text):
+    for m in _LIST_HEAD.finditer(text) if _LIST_RULE.on else ():
         s_start, _ = sentences.around(m.start())
         c_start = clause_start(text, m.start(), s_start)
         items = text[c_start:m.start()].split("、")
@@ -44,7 +46,7 @@ def extract_industries(text: str) -> list[Industry]:
         for item in (_clean(x) for x in items):
             if 2 <= len(item) <= 10 and re.fullmatch(f"[{CJK}]+", item) and not item.startswith(_NOT_INDUSTRY):
                 found.setdefault(item, Industry(name=item, evidence=text[c_start:m.end()]))
-    for m in _ONE.finditer(text):
+    for m in _ONE.finditer(text) if _ONE_RULE.on else ():
         item = _clean(m.group(1))
         if 2 <= len(item) <= 8 and not item.startswith(_NOT_INDUSTRY) and item not in found:
             found[item] = Industry(name=item, evidence=m.group())

@@ -1,4 +1,4 @@
-"""Projects (…项目 with investment, status, company) and dated events.
+"""Projects: …项目 with investment, status, capacity and company, and facilities named without 项目.
 
 A project is a name ending in 项目, its left edge cut where the verb that
 governs it ends (推进, 启动, 规划建设…). Lists share the head word:
@@ -10,47 +10,29 @@ modifying a noun (包联项目责任机制). A quoted name is one project
 named without 项目: facilities being built (启动建设潇河绿智城, 招引落地…产业园),
 firms listed as being set up (甲、乙等重点企业落地建设), sites being upgraded
 (甲、乙等景区提质建设).
-
-An event is a date (X月X日, 去年10月27日至28日, 2024年3月…) with what happened
-in its sentence; dates coarser than a day count only with an event verb
-(召开, 签约, 开工, 成立, 获批…) in the clause, a year only before a meeting
-(在2023年全省招商引资大会上). A month or quarter without its year (5月份,
-明年一季度, 年底) is a date only right before a milestone (签约, 开工, 投产,
-封顶…); a list 3月份对接、5月份签约 gives one event per date, and a bare
-milestone takes the project named in the sentence before as its subject.
 """
 
 from __future__ import annotations
 
 import re
 
+from .registry import lexicon, rule
 from .text import CJK, Sentences, clause_end, clause_start
-from ...core.schema import Event, Organization, Project
+from ...core.schema import Organization, Project
 
-__all__ = ["extract_projects", "extract_events", "DATE"]
+__all__ = ["extract_projects"]
 
 _PROJECT_RUN = re.compile(f"[{CJK}A-Za-z0-9()（）“”\"]")
-_PROJECT_LEAD = ("重点推进", "加快推进", "推进", "推动", "加快", "实施", "重点引入了", "引入了", "引入", "引进了", "引进",
-                 "规划建设", "启动建设", "开工建设", "加快建设", "建设", "启动", "签约", "开工", "落地", "还有", "包括",
-                 "召开", "进行", "谋划", "储备", "实施了", "新上", "上马", "打造", "培育", "对接", "洽谈", "完成",
-                 "是", "在", "对", "了", "为", "与", "及", "和", "等", "元", "其中", "目前", "今年", "去年",
-                 "计划入驻园区的", "入驻", "的", "有关", "相关", "负责", "汇报", "做好", "当好", "提高", "围绕",
-                 "根据", "调整", "定位", "筛选", "推出", "梳理", "切实", "把", "将", "扎在", "服务", "助推",
-                 "制定了", "制定", "针对", "持续", "积极", "全力", "精准", "高效", "进一步", "奔波在", "中的",
-                 "支持", "承接", "坚持", "完善", "孵化", "加速", "宣布", "出席", "并", "实现", "建立", "抓", "抓好", "盯紧", "包抓",
-                 "以", "向", "举行", "建成", "支撑", "开启", "全部", "标志着", "踏勘", "察看", "调研", "考察",
-                 "实地", "参观", "走访")
+_HEAD, _FACILITY_RULE, _WORKS, _SITE_RULE, _MADE, _NAMED_LIST, _SUBJECT = (rule(n) for n in (
+    "projects.head-word", "projects.facility", "projects.listed-works", "projects.construction-site",
+    "projects.made-into", "projects.named-list", "projects.milestone-subject"))
+_QUOTED_LIST = rule("projects.quoted-list")
+_PROJECT_LEAD = lexicon("project_leads")
 # lead words that are also nouns inside names (综合服务中心, 孵化基地): they govern only at the start of a run
 _NOUNISH = ("服务", "孵化")
 _NOUN_HEADS = ("中心", "平台", "站", "楼", "基地", "器", "园")
 _PROJECT_LEAD_LONGEST = sorted(_PROJECT_LEAD, key=len, reverse=True)
-_GENERIC_WORDS = ("重点", "重大", "在谈", "签约", "开工", "投产", "达产", "招商", "储备", "产业", "建设", "配套",
-                  "优质", "转型", "产业链", "引资", "意向", "合作", "该", "此", "这些", "各类", "其他", "相关", "一批",
-                  "一期", "二期", "三期", "续建", "新建", "谋划", "入库", "省级", "市级", "民生", "工业", "好", "大",
-                  "新", "的", "个", "批", "类", "项", "各", "上述", "技改", "自动化", "文旅康养", "招商引资", "示范",
-                  "引领", "高端", "体育运动", "运动", "重要", "多个", "具体", "准入", "合规", "投资", "平台", "基础设施",
-                  "企业", "上下游", "对接", "当前", "负责", "包联", "工作组", "现场", "双方", "厂区", "服务",
-                  "文旅", "康养", "配套", "重点", "园区", "全区", "全县", "全市", "我省", "全省", "开发区")
+_GENERIC_WORDS = lexicon("project_generic_words")
 _GENERIC_LONGEST = sorted(_GENERIC_WORDS, key=len, reverse=True)
 _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+)(?:大|个|项)(?P<head>[" + CJK + r"]{1,8})$")
 _COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
@@ -61,30 +43,32 @@ _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开�
 # nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
 _PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
 _CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
+_CLASS = rule("projects.class-mention")
+_CLASS_ENDS = lexicon("project_class_ends")
+# a firm written before what it builds: X年产… / X新建… / X(省名)…
+_OWNER = rule("projects.owner-first")
+_OWNER_FIRST = re.compile(f"(?P<owner>[{CJK}]{{2,8}}?(?:[（(][{CJK}]{{2,3}}[)）])?)(?:(?:年产|新建|扩建)(?=\\d)|(?<=[)）]))")
+_NAME_ONLY_LONG = re.compile(f"[{CJK}A-Za-z0-9()（）]+")
 _NAME_ONLY = re.compile(f"[{CJK}A-Za-z()（）]{{2,10}}")
-_STATUS = ("试生产", "投产达产", "竣工投产", "建成投产", "投入运营", "投产", "达产", "竣工", "在建", "开工", "签约",
-           "试运行", "启动", "评审", "落地", "入驻", "建设")
+_STATUS = lexicon("project_status")
 _INVESTMENT = re.compile(r"(?:总投资|计划投资|投资总额|投资)(?:约|达|超|近)?(?P<amount>\d+(?:\.\d+)?(?:万亿|亿|万)?元)")
 _CAPACITY = re.compile(r"(?:年产(?:能)?|产能(?:规模)?(?:可达|达)?|装机(?:容量)?)(?P<cap>\d+(?:\.\d+)?[万亿]?(?:吨|GW|MW|千瓦|台|套|件|只|片|辆))")
 
-DATE = re.compile(
-    r"(?=[去今前明12\d一二三四年])(?:(?P<day>(?:(?:去年|今年|前年|明年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?"
-    r"(?:上午|下午|晚上|晚)?)"
-    # a month span (5-10月) but not 1-9月份, the period of a year-to-date figure
-    r"|(?P<month>(?:去年|今年|前年|明年|(?:19|20)\d{2}年)\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?"
-    r"|(?!1[-—至])\d{1,2}[-—至]\d{1,2}月(?:份)?)"
-    r"|(?P<year>(?:19|20)\d{2}年(?![\d上下前第一二三四全度]))"
-    # 在2023年全省招商引资大会上, 获2021年全国…大赛二等奖: a year naming a meeting or contest (2023年全省GDP is a statistic, not a date of anything)
-    r"|(?P<meeting>(?:19|20)\d{2}年(?=全[省国市][^，。；]{0,10}?(?:(?:大会|会议|论坛|峰会|博览会)上|大赛)))"
-    # a month or quarter without its year (5月份签约, 预计年底封顶): a date only right before a milestone
-    r"|(?P<loose>(?:今年|明年)?(?:[一二三四]季度|年底|年初|年中)|\d{1,2}月(?:份|底|初|上旬|中旬|下旬)?))"
-)
-# what a loose date must be followed by: a project's milestone, a few words of modality at most between
-_MILESTONE = re.compile(r"[^，。；、,;]{0,4}?(?:对接|签约|开工|投产|封顶|竣工|投入运营|投运|建成|落地|开业|试生产|试运行|"
-                        r"完工|开园|揭牌|上线)")
-_EVENT_VERB = re.compile("召开|举行|举办|签约|签署|开工|投产|竣工|成立|获批|荣获|获得|获|揭牌|启动|落地|通过|发布|承办|"
-                         "开幕|闭幕|调研|考察|察看|视察|更名|入选|引入|开展|邀请|带领|赴|达成|上线|建成|投运|验收|"
-                         "技术改造|实施|入驻|对接|合作|表扬|表彰")
+
+
+
+_QUOTED_ITEM = re.compile(f"“([^“”]{{2,40}})”[、及和与\\s]*$")
+
+
+def _quoted_before(text: str, pos: int, floor: int) -> list[str]:
+    """Return the quoted items written right before ``pos`` (“甲”“乙”及…), first to last."""
+    items: list[str] = []
+    while True:
+        m = _QUOTED_ITEM.search(text, max(floor, pos - 48), pos)
+        if m is None:
+            return items
+        items.insert(0, m.group(1).strip())
+        pos = m.start()
 
 
 def _project_start(text: str, end: int, floor: int) -> int:
@@ -123,7 +107,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
     sentences = Sentences.of(text)
     found: dict[str, Project] = {}
     previous_end = 0
-    for m in re.finditer("项目", text):
+    for m in re.finditer("项目", text) if _HEAD.on else ():
         s_start, s_end = sentences.around(m.start())
         start = _project_start(text, m.start(), max(s_start, m.start() - 30, previous_end))
         previous_end = m.end()
@@ -142,6 +126,9 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
         if closed >= 0 and "”" not in text[closed:m.start() - 1]:  # 启动“装备升级、厂区形象改造”项目: one quoted name
             quoted = text[closed + 1:m.start() - 1]
             names = [(text[closed:m.end()], None)] if len(quoted) >= 4 and _specific(quoted) else []
+            listed = _quoted_before(text, closed, s_start) if _QUOTED_LIST.on else []
+            if listed:  # “甲工程”“乙大厦建设”及“丙产业园”项目: each quoted item is a project
+                names = [(x, None) for x in listed + [quoted.strip()] if len(x) >= 4 and _specific(x)]
         if not names:
             continue
         clause = text[c_start:clause_end(text, m.end(), s_end)]
@@ -155,7 +142,7 @@ def extract_projects(text: str, organizations: list[Organization] = ()) -> list[
             company = company or quoted_company
             if company and not found[name].company:
                 found[name] = found[name].model_copy(update={"company": company})
-    for name, m_start, m_end in _facilities(text):
+    for name, m_start, m_end in _facilities(text) if _FACILITY_RULE.on else ():
         if name in found or any(name in other for other in found):
             continue
         s_start, s_end = sentences.around(m_start)
@@ -200,8 +187,16 @@ def _facilities(text: str) -> list[tuple[str, int, int]]:
 _LISTED_WORKS = re.compile(
     f"(?P<items>(?:[{CJK}A-Za-z0-9()（）]{{2,16}}、)+[{CJK}A-Za-z0-9()（）]{{2,16}})等"
     r"(?:(?P<firms>(?:重点|重大|龙头)?企业)(?:加快)?(?:落地建设|落地|开工建设|开工|投产)"
-    r"|(?P<works>(?:景区|景点|街区|厂区|厂房|村落|场馆|园区|基地)(?:提质|改造|提升|升级)建设))"
+    r"|(?P<works>(?:景区|景点|街区|厂区|厂房|村落|场馆|园区|基地)(?:提质|改造|提升|升级)建设)"
+    # 甲、乙等一批交通基础设施开工建设: each item of a list of works under construction is a project
+    f"|(?P<infra>(?:一批|多个|多项)?[{CJK}]{{0,8}}?(?:基础设施|工程|设施))(?:已|正在|加快|全面|顺利)?"
+    r"(?:开工建设|开工|建设|投用|投入使用|竣工|完工))"
 )
+_LIST_OPENER = re.compile("^(?:其中)?(?:主要)?(?:包括|包含|涵盖|如)")
+# 签约项目包括甲、乙等: the items after 项目包括 are projects
+_PROJECT_LIST = re.compile("(?:项目|工程)(?:主要)?(?:包括|包含)[：:]?")
+# what a trade or a product ends with: a list of these names industries, not projects
+_TRADE_ENDS = ("制造", "信息", "产业", "材料", "能源", "医药", "加工", "装备", "服务", "物流", "经济")
 
 
 # 走进甲基地二期机库建设现场: what has a construction site is a project being built
@@ -219,24 +214,54 @@ def _made_into(text: str, pos: int) -> bool:
     return m is not None and m.end() <= pos < m.end() + 4
 
 
-def _listed_works(text: str) -> list[tuple[str, int, int]]:
-    """Return projects named without 项目: firms being set up, sites being upgraded, construction sites."""
+# the subject of a construction milestone is a project: 甲港扩建工程顺利开工, 乙公路儋州段率先通车
+_MILESTONE_SUBJECT = re.compile(
+    "(?:工程|公路|高速|大道|快速路|路段|段|驿站|大桥|隧道|码头|泊位|管廊|电站|水厂|厂房|学校|小学|中学|医院|场馆|体育馆|"
+    "博物馆|综合体)(?:顺利|正式|全面|率先|已经|已|相继|先后)?(?:开工建设|开工|竣工|完工|通车|建成运营|建成投用|建成|投入使用|"
+    "投用|封顶)"
+)
+_HEAD_END = re.compile("(?:顺利|正式|全面|率先|已经|已|相继|先后)?(?:开工建设|开工|竣工|完工|通车|建成|投入使用|投用|封顶)")
+
+
+def _milestone_subjects(text: str) -> list[tuple[str, int, int]]:
+    """Return facilities that reach a construction milestone in the text (…工程顺利开工, …段率先通车)."""
     out = []
-    for m in _MADE_INTO.finditer(text):
+    for m in _MILESTONE_SUBJECT.finditer(text) if _SUBJECT.on else ():
+        end = m.start() + _HEAD_END.search(m.group()).start()  # where the facility's name ends
+        start = _project_start(text, end, max(clause_start(text, m.start()), end - 24))
+        name = text[start:end].strip("“”\"")
+        if 4 <= len(name) <= 24 and _specific(name) and not name.startswith(_ABSTRACT):
+            out.append((name, start, m.end()))
+    return out
+
+
+def _listed_works(text: str) -> list[tuple[str, int, int]]:
+    """Return projects named without 项目: firms being set up, sites being upgraded, construction sites,
+    facilities reaching a milestone."""
+    out = _milestone_subjects(text)
+    for m in _MADE_INTO.finditer(text) if _MADE.on else ():
         items = [_strip_lead(x) for x in m.group("items").removesuffix("等").split("、")]
         if all(x.endswith(_SITE_HEADS) and _specific(x) for x in items):
             out += [(x, m.start(), m.end()) for x in items]
-    for m in _SITE.finditer(text):
+    for m in _SITE.finditer(text) if _SITE_RULE.on else ():
         name = m.group("name")
         if _specific(name) and not name.endswith("项目"):
             out.append((name, m.start("name"), m.end()))
-    for m in _LISTED_WORKS.finditer(text):
+    for m in _LISTED_WORKS.finditer(text) if _WORKS.on else ():
         items = [_strip_lead(x) for x in m.group("items").split("、")]
-        if not all(items) or not all(_NAME_ONLY.fullmatch(x) for x in items):
+        if not all(items) or not all(_NAME_ONLY.fullmatch(x) and not x[0].isdigit() for x in items):
             continue  # one item is no name: the list is not a list of firms or sites
         for item in items:
-            name = item if m.group("firms") else item + m.group("works")
+            name = item + m.group("works") if m.group("works") else item
             out.append((name, m.start(), m.end()))
+    for m in _PROJECT_LIST.finditer(text) if _NAMED_LIST.on else ():
+        end = clause_end(text, m.end())
+        listed = text[m.end():end]
+        cut = listed.find("等")
+        items = [x.strip("“”\"") for x in (listed[:cut] if cut > 0 else listed).split("、")]
+        if len(items) >= 2 and all(4 <= len(x) <= 24 and _NAME_ONLY_LONG.fullmatch(x) and _specific(x)
+                                   and not x.endswith(_TRADE_ENDS) and not x[0].isdigit() for x in items):
+            out += [(x, m.start(), end) for x in items]
     return out
 
 
@@ -270,11 +295,17 @@ def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> l
         items = [_strip_lead(x) for x in listed.split("、")] + [prefix[:-1]]
         items = [_FACILITY_COUNT.sub("", x) for x in items if x]
         if len(items) > 1:
-            building = _BUILD_VERB.search(listed.split("、")[0]) or _UNDER_WAY.match(text, head_end + 2)
+            building = _BUILD_VERB.search(listed.split("、")[0]) or _UNDER_WAY.match(text, head_end + 2) \
+                or _LIST_OPENER.search(listed.split("、")[0])  # 包括甲、乙等项目: named items of a count
             if not building:  # only facilities being built are projects
                 return []
             return [(x, None) for x in items if 3 <= len(x) <= 20 and _specific(x)]
         prefix = prefix[:-1]
+    if _CLASS.on and prefix.endswith(_CLASS_ENDS):  # 开发区重点项目, 数字经济类项目: a class of projects
+        return []
+    close = prefix.rfind(")")
+    if close >= 0 and "(" not in prefix[:close] and len(prefix) - close > 4:  # (记者 某某)甲项目: a byline closes
+        prefix = prefix[close + 1:]
     counted = _COUNTED_HEAD.match(prefix)
     if counted:  # 盛隆泰达、宏源两大焦化项目
         items = items_before + [counted.group("items")]
@@ -303,72 +334,12 @@ def _project(name: str, clause: str, sentence: str, after: int, organizations) -
     tail = sentence[after:]
     status = next((w for w in _STATUS if w in tail), None) or next((w for w in _STATUS if w in sentence), None)
     company = next((o.name for o in organizations if o.name in name), None)
+    owner = _OWNER_FIRST.match(name) if company is None and _OWNER.on else None
+    if owner and not owner.group("owner").startswith(tuple(_GENERIC_LONGEST)):
+        company = owner.group("owner")  # 山西某来年产16GW电池项目, 中国某科(山西)材料基地项目: the firm comes first
     evidence = clause
     for extra in (investment, capacity):
         if extra and extra.group() not in evidence:
             evidence = sentence
     return Project(name=name, company=company, investment=investment.group("amount") if investment else None,
                    status=status, capacity=capacity.group("cap") if capacity else None, evidence=evidence)
-
-
-def _topic(text: str, sentences: Sentences, s_start: int) -> str:
-    """Return the last project (or construction site) named in the sentence before ``s_start``.
-
-    That is the topic a bare milestone (5月份签约, 12月底封顶) is about; "" when there is none.
-    """
-    if s_start == 0:
-        return ""
-    p_start, _ = sentences.around(s_start - 1)
-    head = text.rfind("项目", p_start, s_start)
-    if head < 0:  # 走进甲机库建设现场。12月底封顶后…: the site visited is the topic
-        site = _SITE.search(text, p_start, s_start)
-        return site.group("name") if site and _specific(site.group("name")) else ""
-    start = _project_start(text, head, p_start)
-    name = text[start:head].strip("“”\"")
-    return name + "项目" if len(name) >= 4 and _specific(name) else ""
-
-
-def extract_events(text: str) -> list[Event]:
-    """Return dated happenings: each date with the rest of its sentence as what happened."""
-    sentences = Sentences.of(text)
-    events: dict[tuple[str, str], Event] = {}
-    for m in DATE.finditer(text):
-        if m.start() and text[m.start() - 1].isdigit():
-            continue
-        if m.group("loose") and (text[m.start() - 1:m.start()] in ("-", "—", "至", "到", "第", "前")
-                                 or not _MILESTONE.match(text, m.end())):
-            continue
-        s_start, s_end = sentences.around(m.start())
-        c_start = clause_start(text, m.start(), s_start)
-        c_end = clause_end(text, m.end(), s_end)
-        clause = text[c_start:c_end]
-        scope = text[s_start:s_end] if clause == m.group() or m.group("meeting") else clause
-        loose = m.group("loose") is not None
-        if not m.group("day") and not loose and not _EVENT_VERB.search(scope):
-            continue
-        raw_before = text[c_start:m.start()]
-        if loose:  # 今年3月份对接、5月份签约: the item before the 、 is another event
-            raw_before = raw_before[raw_before.rfind("、") + 1:]
-        before = raw_before.rstrip("于在自从")
-        if c_end == m.end() and len(before) >= 4 and (before != raw_before or _EVENT_VERB.search(before)):
-            # 鑫石(朔州)新材有限公司成立于2024年3月
-            what = before
-        else:
-            what = text[m.end():c_end if loose else s_end].lstrip("，,、 ").rstrip("。；;")
-            listed = what.find("、")
-            if listed >= 0 and DATE.match(what, listed + 1):  # 3月份对接、5月份签约: one event per date
-                what = what[:listed]
-            if what.startswith(("以来", "至今", "起")) or len(what) < 4 or loose:  # 该项目预计11月投入运营
-                what = before + what
-            elif m.group("meeting") and len(before) >= 4:  # 青河科技获2020年全国…大赛二等奖
-                what = before + what
-            if len(what) < 4 and _MILESTONE.match(what):  # 5月份签约: what was signed is the topic before
-                what = _topic(text, sentences, s_start) + what
-        what = what[:60]
-        if len(what) < 4:
-            continue
-        evidence = text[c_start:s_end] if m.group("day") else clause
-        key = (m.group(), what)
-        if key not in events:
-            events[key] = Event(date=m.group(), what=what, evidence=evidence)
-    return list(events.values())

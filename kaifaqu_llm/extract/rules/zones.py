@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Zone
-from ...zones.names import RULES, ZoneSuffix, suffix_pattern, suffixes_for
+from ...zones.names import RULES, ZoneSuffix, parse_name, suffix_pattern, suffixes_for
 
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
@@ -246,7 +246,7 @@ def _zone_of(group: list[ZoneMention], primary: bool, header_ids: set[int], text
     full = [m for m in named if _SUFFIXES[m.suffix].full]
     canonical_m = max(full, key=lambda m: len(m.text)) if full else None
     canonical = canonical_m.text if canonical_m else None
-    zone_type = _SUFFIXES[(canonical_m or named[0]).suffix].type
+    zone_type = parse_name((canonical_m or named[0]).text, RULES).suffix.type
     in_body = [m for m in group if id(m) not in header_ids]
     if in_body:
         first = min(in_body, key=lambda m: m.start)
