@@ -21,4 +21,5 @@ BENCHMARKS = {
     "tokens": "benchmarks.tokens",
     "speed": "benchmarks.speed",
     "catalog": "benchmarks.catalog",
+    "memory": "benchmarks.memory",
 }

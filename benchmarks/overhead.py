@@ -20,8 +20,9 @@ from pathlib import Path
 
 from kaifaqu_llm.extract.llm.config import ModelConfig
 from kaifaqu_llm.extract.llm.backend import LLMBackend
-from kaifaqu_llm.run.pipeline import ExtractOptions, _write_outputs, extract
-from kaifaqu_llm.extract.backend import Usage
+from kaifaqu_llm.outputs.files import merge_profiles
+from kaifaqu_llm.run.engine import ExtractResult, _write_outputs
+from kaifaqu_llm.run.pipeline import ExtractOptions, extract
 from kaifaqu_llm.ground.records import build_record
 from kaifaqu_llm.pages.segment import segment
 
@@ -68,7 +69,8 @@ async def _stage_times(pages: list, config: ModelConfig, out: Path) -> list[dict
             rows.append({"segment": seg, "prompt + cache key": prompt, "HTTP round trip (bare openai)": http,
                          "instructor + validation": max(t3 - t2 - prompt - http, 0.0), "ground + record": t4 - t3})
     started = time.perf_counter()
-    _write_outputs(out, records, pages, [], "llm", Usage(), ())
+    merge_profiles(out, records, [page.source for page in pages])  # what the shards' merges add up to
+    _write_outputs(out, ExtractResult(backend="llm"), [{"source": page.source} for page in pages], ())
     write = (time.perf_counter() - started) / len(rows)
     for row in rows:
         row["write OUT/"] = write

@@ -36,7 +36,8 @@ from .zones.registry import build_registry, read_registry, write_zones
 from .outputs.report import render_report, write_report
 from .extract.rules.backend import extract_rules
 from .pages.segment import segment, segment_paths
-from .run.shards import BatchOptions, BatchResult, extract_batch
+from .run.engine import BatchResult, extract_batch
+from .run.options import BatchOptions
 from .core.schema import (
     ArticleProfile,
     Event,

@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from ._cli_segment import add_segment as _add_segment, add_segmenter as _add_segmenter
+from ._cli_zones import add_zones as _add_zones
 from .core.errors import ConfigError, KaifaquError
 
 __all__ = ["main", "build_parser"]
@@ -27,10 +28,17 @@ def _print_err(message: str) -> None:
 
 def _print_failures(result) -> None:
     """One stderr line per bad input file and per article that failed."""
+    from .extract.llm.breaker import NOT_SENT
+
     for line in result.input_errors:
         _print_err(line)
+    stopped = [r for r in result.article_errors if NOT_SENT in str(r["error"])]
     for record in result.article_errors:
-        _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+        if NOT_SENT not in str(record["error"]):
+            _print_err(f"{record['source']} article {record['article_index']}: {record['error']}")
+    if stopped:  # the circuit breaker opened: one line for all the articles it held back
+        reason = str(stopped[0]["error"]).split(NOT_SENT, 1)[1]
+        _print_err(f"kaifaqu: {len(stopped)} article(s) not sent: {reason}")
 
 
 # --- extract (flags) -------------------------------------------------------
@@ -39,7 +47,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("extract", help="extract grounded zone profiles into OUT/")
     p.add_argument("inputs", nargs="+", metavar="PAGE_OR_DIR", help="page files or directories of .txt pages")
     p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory (profiles.jsonl, zones.jsonl...)")
-    p.add_argument("--backend", default="auto", choices=["auto", "llm", "rules", "hybrid"],
+    from .extract.registry import backend_names
+
+    p.add_argument("--backend", default="auto", choices=list(backend_names(auto=True)),
                    help="auto (default): the model when one is configured, else the rules")
     p.add_argument("--model", help="model name (env KAIFAQU_MODEL)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (env KAIFAQU_BASE_URL, OPENAI_BASE_URL)")
@@ -54,6 +64,12 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
+    p.add_argument("--max-chunks", type=int, help="an article splitting into more chunks than this is an error, "
+                                                  "not sent (env KAIFAQU_MAX_CHUNKS; default 20)")
+    p.add_argument("--dry-run", action="store_true", help="print pages, articles, chunks, requests and estimated "
+                                                          "tokens; send nothing, write nothing")
+    p.add_argument("--price", metavar="IN,OUT", help="with --dry-run: prices per million prompt and completion "
+                                                     "tokens, to estimate the cost")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
     p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -72,7 +88,10 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                                 "chosen from editions in file names, then shared wording (docs: _stitch.py)")
     stitching.add_argument("--no-stitch", dest="stitch", action="store_false", help="keep every page's articles apart "
                                                                                       "(the default)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors and the summary")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress (a bar on a terminal, else a line every "
+                                                              "50 articles or 30 s), only errors and the summary")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log retries, mode fallbacks and their reasons to stderr (-vv: debug); keys are masked")
     scale = p.add_argument_group("scale-out (docs/scale-out.md)")
     scale.add_argument("--engine", default="single", choices=["single", "local", "ray"],
                        help="single (default): this process; local: resumable shards in this process; "
@@ -86,76 +105,63 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_extract)
 
 
-def _cmd_extract_batch(args: argparse.Namespace, config, urls: list[str], progress: bool) -> int:
-    from .run.batch import BatchConfig
-    from .run.shards import BatchOptions, extract_batch
-
-    try:
-        low, high = (int(v) for v in args.actors.split(","))
-    except ValueError:
-        raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
-    batch_config, note = BatchConfig.resolve(
-        config, args.backend, base_urls=urls, max_in_flight=args.max_in_flight or args.concurrency,
-        cache_dir=args.cache_dir, use_cache=not args.no_cache, refresh=args.refresh, strict=args.strict,
-        catalogs=tuple(args.catalog))
-    options = BatchOptions(engine=args.engine, shards=args.shards, max_in_flight=args.max_in_flight or args.concurrency,
-                           address=args.address, actors=(low, high), stitch=args.stitch,
-                           formats=tuple(args.format), progress=progress)
-    result = extract_batch(args.inputs, args.out, batch_config, options)
-    _print_err(f"kaifaqu: {note}")
-    _print_err(f"kaifaqu: engine {args.engine}, {options.shards} shard(s)")
-    _print_failures(result)
-    usage = result.usage
-    _print_err(
-        f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
-        f"{result.shards - result.shards_skipped} of {result.shards} shard(s) run ({result.articles_run} "
-        f"article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} (cached "
-        f"{usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
-        f"retries {usage.retries}"
-    )
-    _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
-    return EXIT_OK if result.ok else EXIT_FAILED
-
-
 def _cmd_extract(args: argparse.Namespace) -> int:
+    if args.verbose:
+        from .outputs.logs import log_to_stderr
+
+        log_to_stderr(args.verbose)
     from .extract.llm.config import ModelConfig
-    from .run.pipeline import ExtractOptions, extract
+    from .run.batch import BatchConfig
+    from .run.engine import run
+    from .run.options import ExtractOptions
 
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
                                    "temperature": args.temperature,
-                                   "token_budget": args.token_budget, "endpoint": args.endpoint}.items()
+                                   "token_budget": args.token_budget, "endpoint": args.endpoint,
+                                   "max_chunks": args.max_chunks}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
     if len(urls) > 1 and args.engine == "single":
         raise ConfigError("several --base-url replicas need --engine local or --engine ray")
+    try:
+        low, high = (int(v) for v in args.actors.split(","))
+    except ValueError:
+        raise ConfigError(f"--actors takes MIN,MAX (two integers), got {args.actors!r}") from None
     config = ModelConfig.resolve(model=args.model, base_url=urls[0] if urls else None, mode=args.mode, **overrides)
     rules_off = _rules_off(args.rules_off)
-    progress = False
-    if not args.quiet:
-        from .outputs.progress import progress_enabled
-
-        progress = progress_enabled(quiet=args.quiet)
-    if args.engine != "single":
-        if args.segmenter == "model":
-            raise ConfigError("--segmenter model runs with --engine single only (the shard engines use the layout)")
-        return _cmd_extract_batch(args, config, urls, progress)
+    progress = not args.quiet  # a bar on a terminal, else a line every N articles or seconds
+    engine = "inline" if args.engine == "single" else args.engine
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
-        catalogs=tuple(args.catalog), progress=progress, rules_off=rules_off, segmenter=args.segmenter,
-    )
-    result = extract(args.inputs, args.out, config=config, options=options)
+        catalogs=tuple(args.catalog), progress=progress, engine=engine, shards=args.shards,
+        max_in_flight=args.max_in_flight, address=args.address, actors=(low, high), rules_off=rules_off,
+        segmenter=args.segmenter)
+    try:
+        batch_config, note = BatchConfig.resolve(config, args.backend, base_urls=urls, options=options)
+    except ConfigError as exc:
+        flags = "pass --model" if "needs a model" in str(exc) else "the key is read from the environment only"
+        raise ConfigError(f"{exc} ({flags})") from None
+    if args.dry_run or args.price:
+        return _dry_run(args, batch_config, note)
+    result = run(args.inputs, args.out, batch_config, options, note=note)
     _print_err(f"kaifaqu: {result.backend_note}")
-    for note in result.notes:
-        _print_err(f"kaifaqu: {note}")
+    mode = result.provenance.get("mode")
+    if mode:
+        _print_err(f"kaifaqu: endpoint profile {mode['endpoint_profile']}, mode {mode['mode']} ({mode['why']})")
+    if engine != "inline":
+        _print_err(f"kaifaqu: engine {engine}, {result.shards} shard(s)")
+    for line in result.notes:
+        _print_err(f"kaifaqu: {line}")
     _print_failures(result)
     usage = result.usage
     _print_err(
-        f"kaifaqu: {result.pages} page(s), {len(result.records)} article(s), {result.failed} failed, "
-        f"backend {result.backend}, {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
+        f"kaifaqu: {result.pages} page(s), {result.articles} article(s), {result.failed} failed, "
+        f"backend {result.backend}, {result.shards - result.shards_skipped} of {result.shards} shard(s) run "
+        f"({result.articles_run} article(s)), {result.seconds:.2f}s; tokens prompt {usage.prompt_tokens} "
         f"(cached {usage.cached_prompt_tokens}) completion {usage.completion_tokens}, requests {usage.requests}, "
         f"retries {usage.retries} (reasks {usage.reasks}), rejected facts {usage.rejected}, "
-        f"cache hits {sum(1 for r in result.records if r['usage'].get('cache_hit'))}"
+        f"cache hits {result.cache_hits}"
     )
     if result.written:
         _print_err(f"kaifaqu: wrote {', '.join(str(p) for p in result.written)}")
@@ -176,6 +182,22 @@ def _rules_off(spec: str) -> tuple[str, ...]:
         raise ConfigError(f"--rules-off: {exc}") from None
     os.environ[RULES_ENV] = ",".join(names)
     return names
+
+
+def _dry_run(args: argparse.Namespace, batch_config, note: str) -> int:
+    """``extract --dry-run``: the run's size and estimated cost, without sending or writing anything."""
+    from .run.estimate import estimate_run, parse_price
+
+    if args.price and not args.dry_run:
+        raise ConfigError("--price only makes sense with --dry-run")
+    price = parse_price(args.price) if args.price else None
+    estimate = estimate_run(args.inputs, batch_config, stitch=args.stitch)
+    _print_err(f"kaifaqu: {note}")
+    for line in estimate.input_errors:
+        _print_err(line)
+    for line in estimate.lines(price):
+        print(line)
+    return EXIT_FAILED if estimate.input_errors or estimate.over_limit else EXIT_OK
 
 
 # --- schema ----------------------------------------------------------------
@@ -200,70 +222,6 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     for name, schema in schemas.items():
         path = atomic_write_text(Path(args.write) / name, json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
         _print_err(f"kaifaqu: wrote {path}")
-    return EXIT_OK
-
-
-# --- zones -----------------------------------------------------------------
-
-def _add_zones(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("zones", help="list the development zones of an output folder, merged across articles")
-    p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract` (profiles.jsonl or zones.jsonl)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per zone per line")
-    p.add_argument("--unlinked", action="store_true",
-                   help="only the zones that did not link to the catalog, with their candidates "
-                        "(to add to a --catalog file, docs/catalog.md)")
-    p.set_defaults(func=_cmd_zones)
-
-
-def _zone_candidates(zone: dict) -> list[dict]:
-    """Return the distinct catalog candidates the mentions of an unlinked zone were offered, best first."""
-    best: dict[str, dict] = {}
-    for mention in zone.get("mentions", []):
-        for candidate in mention.get("link_candidates") or []:
-            code = candidate.get("catalog_code")
-            if code and (code not in best or candidate.get("score", 0) > best[code].get("score", 0)):
-                best[code] = candidate
-    return sorted(best.values(), key=lambda c: (-c.get("score", 0), c["catalog_code"]))
-
-
-def _cmd_zones(args: argparse.Namespace) -> int:
-    import json
-
-    from .core.facts import zone_fact_kinds
-    from .zones.registry import read_registry
-
-    registry = read_registry(args.out)
-    if args.unlinked:
-        registry = [{**z, "link_candidates": _zone_candidates(z)} for z in registry
-                    if not z.get("unassigned") and not z.get("catalog_code")]
-    if args.json:
-        for zone in registry:
-            print(json.dumps(zone, ensure_ascii=False))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    if args.unlinked:
-        for column in ("zone", "type", "province", "city", "candidates"):
-            table.add_column(column)
-        for zone in registry:
-            offered = "; ".join(f"{c['catalog_code']} {c.get('official_name') or ''} {c.get('score')}"
-                                + (f" ({c['reason']})" if c.get("reason") else "") for c in zone["link_candidates"])
-            table.add_row(zone.get("canonical") or "", zone.get("type") or "", zone.get("province") or "",
-                          zone.get("city") or "", offered)
-    else:
-        counted = [kind.name for kind in zone_fact_kinds()]
-        for column in ("zone", "type", "city", "province", "level", "code"):
-            table.add_column(column)
-        for column in ["articles", *counted]:
-            table.add_column(column, justify="right")
-        for zone in registry:
-            row = [zone.get("canonical") or "(unassigned)"]
-            row += [zone.get(k) or "" for k in ("type", "city", "province", "level", "catalog_code")]
-            row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in counted]
-            table.add_row(*row)
-    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False).print(table)
     return EXIT_OK
 
 
@@ -356,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kaifaqu",
         description="Evidence-grounded development-zone profiles from OCR'd Chinese newspaper pages.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"kaifaqu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in _COMMANDS:
         add(sub)

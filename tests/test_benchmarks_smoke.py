@@ -31,9 +31,9 @@ def test_markdown_has_machine_and_every_section(quick_run) -> None:
     _, text, payload = quick_run
     assert "CPU(s)" in text and "openai" in text and "instructor" in text and "pydantic" in text
     for heading in ("1. Throughput", "2. Overhead", "3. Warm-cache", "4. Prompt tokens", "5. Segmenter",
-                    "6. Built-in zone catalog"):
+                    "6. Built-in zone catalog", "7. Memory"):
         assert f"## {heading}" in text
-    assert set(payload["sections"]) == {"throughput", "overhead", "warm_cache", "tokens", "speed", "catalog"}
+    assert set(payload["sections"]) == {"throughput", "overhead", "warm_cache", "tokens", "speed", "catalog", "memory"}
     assert payload["quick"] is True and "Quick run" in text
     for section in payload["sections"].values():
         assert section["rows"] and all(row["value"] for row in section["rows"])
@@ -84,6 +84,13 @@ def test_speed_and_memory(quick_run) -> None:
     assert data["rules"]["mb_per_s"] > 0 and data["rules"]["facts"] > 0
     assert data["rss"]["exit"] == 0 and data["rss"]["records"] > 0 and data["rss"]["rss_mb"] > 10
     assert data["heap"]["peak"] > 0 and data["heap"]["failed"] == 0
+
+
+def test_memory_runs_each_size_in_its_own_process(quick_run) -> None:
+    runs = quick_run[2]["sections"]["memory"]["data"]["runs"]
+    assert len(runs) == 3 and [r["mb"] for r in runs] == sorted(r["mb"] for r in runs)
+    assert all(r["exit"] == 0 and r["records"] > 0 and r["rss_mb"] > 10 for r in runs)
+    assert runs[0]["records"] < runs[-1]["records"]
 
 
 def test_unknown_benchmark_is_a_usage_error() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from kaifaqu_llm.core.document import Page
 from kaifaqu_llm.extract.llm.segmenter import resolve_segmenter, segment_with
-from kaifaqu_llm.core.errors import ConfigError
+from kaifaqu_llm.core.errors import ConfigError, TransportError
 from kaifaqu_llm.pages.segment import segment
 from kaifaqu_llm.run.pipeline import extract
 from tests.cli_harness import cli_env, kaifaqu
@@ -227,3 +227,50 @@ def test_cli_extract_asks_the_model_segmenter_by_default_when_a_model_is_configu
     first = fake_server.requests[0].body
     assert first["response_format"]["json_schema"]["name"] == "PageSegmentation" and len(fake_server.requests) == 4
     assert "requests 4," in done.stderr  # the segmentation request counts in the run's usage
+
+
+CUT_IN_FOUR = {"articles": [GOOD["articles"][0], span(4, 9, l4="kicker", l5="title", l6="subtitle", l7="byline"),
+                            span(10, 11, l10="caption"), GOOD["articles"][2]]}
+
+
+@pytest.mark.parametrize("engine", ["inline", "local"])
+def test_every_engine_extracts_the_models_articles_even_with_the_rules_backend(fake_server, make_config, tmp_path,
+                                                                               engine) -> None:
+    fake_server.push(answer(CUT_IN_FOUR))
+    result = extract([str(PAGE_PATH)], tmp_path / "out", config=make_config(), backend="rules", engine=engine,
+                     cache_dir=str(tmp_path / "cache"), segmenter="model")
+    assert result.ok and result.backend == "rules" and len(fake_server.requests) == 1  # only the page is asked
+    assert [r["article_index"] for r in result.records] == [0, 1, 2, 3] and result.usage.requests == 1
+    assert result.records[2]["authors"] == ["赵刚"]
+
+
+def test_shards_cut_by_one_segmenter_are_not_resumed_by_the_other(fake_server, make_config, tmp_path) -> None:
+    fake_server.push(answer(CUT_IN_FOUR))
+    out, cache = tmp_path / "out", str(tmp_path / "cache")
+    first = extract([str(PAGE_PATH)], out, config=make_config(), backend="rules", cache_dir=cache, segmenter="model")
+    assert len(first.records) == 4 and first.shards_skipped == 0
+    by_layout = extract([str(PAGE_PATH)], out, backend="rules", segmenter="layout")
+    assert by_layout.shards_skipped == 0 and len(by_layout.records) == len(segment(PAGE)) == 3
+    again = extract([str(PAGE_PATH)], out, backend="rules", segmenter="layout")
+    assert again.shards_skipped == again.shards and again.articles_run == 0
+    by_model = extract([str(PAGE_PATH)], out, config=make_config(), backend="rules", cache_dir=cache, segmenter="model")
+    assert by_model.shards_skipped == 0 and len(by_model.records) == 4  # re-cut from the cache, re-run
+    assert len(fake_server.requests) == 1
+
+
+def test_an_unreachable_server_fails_before_segmenting_unless_the_cache_has_every_cut(make_config, tmp_path) -> None:
+    cache = str(tmp_path / "cache")
+    with FakeOpenAIServer() as server:
+        config = make_config(base_url=server.url)
+        server.push(answer(CUT_IN_FOUR))
+        first = extract([str(PAGE_PATH)], tmp_path / "one", config=config, backend="rules", cache_dir=cache,
+                        segmenter="model")
+    assert len(first.records) == 4  # the server is gone now: its port refuses connections
+    again = extract([str(PAGE_PATH)], tmp_path / "two", config=config, backend="rules", cache_dir=cache,
+                    segmenter="model")
+    assert [(r["article_start"], r["article_end"]) for r in again.records] == [(r["article_start"], r["article_end"]) for r in first.records]
+    assert again.usage.requests == 0 and "1 from the cache" in again.notes[-1]
+    with pytest.raises(TransportError):
+        extract([str(PAGE_PATH)], tmp_path / "three", config=config, backend="rules", segmenter="model",
+                use_cache=False)
+    assert not (tmp_path / "three").exists()

@@ -57,3 +57,41 @@ def test_enabled_bar_writes_to_stderr_never_stdout(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "1/1" in captured.err
+
+
+# --- without a terminal: a line every N articles or T seconds ------------------------------------------
+
+def test_line_progress_every_n_articles_with_failures_requests_and_eta():
+    from kaifaqu_llm.outputs.progress import LineProgress
+
+    stream = io.StringIO()
+    progress = LineProgress(7, stream=stream, every=3, seconds=3600)
+    for i in range(7):
+        progress.advance(tokens=100, requests=2, failed=(i == 1))
+    lines = stream.getvalue().splitlines()
+    assert [line.split(" articles")[0] for line in lines] == ["kaifaqu: progress 3/7", "kaifaqu: progress 6/7"]
+    assert "1 failed, 6 requests, 300 tokens" in lines[0] and "ETA" in lines[0]
+
+
+def test_line_progress_by_time():
+    from kaifaqu_llm.outputs.progress import LineProgress
+
+    stream = io.StringIO()
+    progress = LineProgress(3, stream=stream, every=1000, seconds=0)
+    for _ in range(3):
+        progress.advance()
+    assert len(stream.getvalue().splitlines()) == 2  # the last article's line is the summary's job
+
+
+def test_cli_prints_progress_lines_when_not_a_terminal_unless_quiet(tmp_path):
+    from tests.cli_harness import cli_env, kaifaqu
+    from tests.conftest import REPO
+
+    seeds = REPO / "seeds"
+    env = cli_env(KAIFAQU_PROGRESS_EVERY="5")
+    shown = kaifaqu("extract", seeds, "-o", tmp_path / "a", "--backend", "rules", env=env)
+    quiet = kaifaqu("extract", seeds, "-o", tmp_path / "b", "--backend", "rules", "-q", env=env)
+    assert shown.returncode == quiet.returncode == 0
+    lines = [line for line in shown.stderr.splitlines() if line.startswith("kaifaqu: progress ")]
+    assert [line.split(" articles")[0].rsplit(" ", 1)[1] for line in lines] == ["5/25", "10/25", "15/25", "20/25"]
+    assert "kaifaqu: progress " not in quiet.stderr + shown.stdout + quiet.stdout

@@ -102,7 +102,9 @@ def test_iter_page_paths_expands_directories_sorted(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.txt").write_text("丙", encoding="utf-8")
     single = tmp_path / "sub" / "c.txt"
+    # subfolders are read too (sorted by relative path); a file named twice comes once
     assert iter_page_paths([tmp_path, single]) == [tmp_path / "a.txt", tmp_path / "b.txt", single]
+    assert iter_page_paths([single, tmp_path]) == [single, tmp_path / "a.txt", tmp_path / "b.txt"]
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputError, match="no \\*.txt"):

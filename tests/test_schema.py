@@ -72,3 +72,13 @@ def test_project_investment_in_yuan():
         {"projects": [{"name": "甲项目", "investment": "总投资13.95亿元", "evidence": "e"}]}
     )
     assert profile.projects[0].investment_yuan == pytest.approx(1.395e9)
+
+
+def test_record_schema_backend_enum_reads_the_backend_registry(monkeypatch):
+    from kaifaqu_llm.extract import registry
+
+    enum = export_json_schemas()["profile_record.json"]["properties"]["backend"]["enum"]
+    assert enum == [*registry.backend_names(), registry.CUSTOM] and {"rules", "llm", "hybrid"} <= set(enum)
+    spec = registry.BackendSpec("echo", lambda context: None)
+    monkeypatch.setitem(registry._REGISTRY, "echo", spec)
+    assert "echo" in export_json_schemas()["profile_record.json"]["properties"]["backend"]["enum"]

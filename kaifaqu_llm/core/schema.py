@@ -106,4 +106,10 @@ def export_json_schemas() -> dict[str, dict]:
     """
     asked = ArticleProfile.model_json_schema(mode="validation")
     record = ProfileRecord.model_json_schema(mode="serialization")
+    from ..extract.registry import record_backends  # the registry sits above core: imported when asked
+
+    record["properties"]["backend"] = {
+        "enum": list(record_backends()),
+        "description": "the backend that made the record: a registered backend (the built-in ones when the "
+                       "schema was exported), or 'custom' for an unnamed backend object"}
     return {"article_profile.json": asked, "profile_record.json": record}

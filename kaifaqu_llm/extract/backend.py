@@ -77,12 +77,21 @@ class BackendResult:
     error: str | None = None
     cache_key: str | None = None
     rejected: list[dict] = field(default_factory=list)  # invalid facts dropped from the answer, with reasons
+    extra: dict | None = None  # keys a composed backend adds to the record (``crosscheck``)
 
 
 class Backend(Protocol):
-    """The interface the pipeline drives: ``await backend.extract(article)``."""
+    """The interface every engine drives: ``await backend.extract(article)``.
+
+    ``name`` is the record's ``backend``; ``model`` and ``prompt_version`` are
+    written into every record (None for a backend without a model or prompts).
+    Register a backend with :func:`kaifaqu_llm.extract.registry.register_backend`
+    to choose it by name in any engine.
+    """
 
     name: str
+    model: str | None
+    prompt_version: str | None
 
     async def extract(self, article: Article) -> BackendResult: ...
 

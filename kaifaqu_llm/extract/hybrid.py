@@ -12,8 +12,10 @@ import re
 from ..core.facts import fact_kinds
 from ..core.numbers import parse_number
 from ..core.schema import ArticleProfile, Indicator
+from ..core.document import Article
+from .backend import Backend, BackendResult, RulesBackend
 
-__all__ = ["cross_check", "numbers_in_text"]
+__all__ = ["cross_check", "numbers_in_text", "HybridBackend"]
 
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?(?:[万亿](?![元吨]))?|[〇零一二两三四五六七八九十百千万亿]+")
 
@@ -66,3 +68,39 @@ def cross_check(model: ArticleProfile, rules: ArticleProfile, article_text: str)
         if not _number_written(ind, numbers, squashed)
     ]
     return {"possible_misses": misses, "numbers_not_in_text": invented}
+
+
+class HybridBackend:
+    """A model backend composed with the rules: each profile gets a ``crosscheck`` against the rules' profile."""
+
+    name = "hybrid"
+
+    def __init__(self, inner: Backend, *, rules_off: tuple[str, ...] = ()) -> None:
+        self.inner = inner
+        self.rules = RulesBackend(rules_off)
+
+    @property
+    def model(self) -> str | None:
+        """The inner backend's model."""
+        return getattr(self.inner, "model", None)
+
+    @property
+    def prompt_version(self) -> str | None:
+        """The inner backend's prompt version."""
+        return getattr(self.inner, "prompt_version", None)
+
+    async def extract(self, article: Article) -> BackendResult:
+        """Return the inner backend's result with ``extra["crosscheck"]`` set when it has a profile."""
+        result = await self.inner.extract(article)
+        if result.profile is not None:
+            try:
+                check = cross_check(result.profile, self.rules.extract_sync(article), article.text)
+            except Exception as exc:  # noqa: BLE001 - the record's error, not the batch's
+                return BackendResult(None, result.usage, error=f"could not build the record: "
+                                     f"{exc.__class__.__name__}: {exc}", cache_key=result.cache_key)
+            result.extra = {**(result.extra or {}), "crosscheck": check}
+        return result
+
+    async def aclose(self) -> None:
+        """Close the inner backend."""
+        await self.inner.aclose()

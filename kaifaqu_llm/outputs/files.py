@@ -11,10 +11,12 @@ Two processes writing into one OUT therefore lose nothing.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..core.errors import InputError, input_error
@@ -32,6 +34,8 @@ __all__ = [
     "dumps_record",
     "read_profiles",
     "merge_profiles",
+    "record_key",
+    "merge_sorted_lines",
 ]
 
 PROFILES_FILE = "profiles.jsonl"
@@ -133,3 +137,93 @@ def merge_profiles(out_dir: str | os.PathLike[str], records: Iterable[dict], sou
         merged = sorted([*kept, *records], key=lambda r: (str(r.get("source")), r.get("article_index", 0)))
         atomic_write_text(target, "".join(dumps_record(r) + "\n" for r in merged))
     return merged
+
+
+def record_key(record: dict) -> tuple[str, int]:
+    """Return the order of a record in ``profiles.jsonl``: ``(source, article_index)``."""
+    return str(record.get("source")), record.get("article_index", 0)
+
+
+# The head of a line written by dumps_record: its key without parsing the whole record.
+_HEAD = re.compile(r'\{"source":("(?:[^"\\]|\\.)*"),"article_index":(-?\d+)[,}]')
+
+
+def _line_key(line: str) -> tuple[str, int]:
+    match = _HEAD.match(line)
+    if match:
+        return json.loads(match.group(1)), int(match.group(2))
+    record = json.loads(line)
+    if not isinstance(record, dict) or not isinstance(record.get("source"), str):
+        raise ValueError("not a profile record")
+    return record_key(record)
+
+
+class _Unsorted(Exception):
+    pass
+
+
+def _old_lines(target: Path, replaced: set[str]) -> Iterator[tuple[tuple[str, int], str]]:
+    last = None
+    with open(target, encoding="utf-8-sig") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            key = _line_key(line)
+            if last is not None and key < last:
+                raise _Unsorted
+            last = key
+            if key[0] not in replaced:
+                yield key, line
+
+
+def merge_sorted_lines(out_dir: str | os.PathLike[str], parts: Sequence[Callable[[], Iterable[str]]],
+                       sources: Iterable[str],
+                       *, locked: bool = False) -> Path:
+    """Merge record lines into ``OUT/profiles.jsonl`` without holding the records; return its path.
+
+    ``parts`` are functions returning iterables of record lines (JSON, no
+    newline), each in record order (called again if the merge must start over); old records whose source is in ``sources`` are replaced, the rest
+    kept, as :func:`merge_profiles` does. ``locked``: the caller holds :func:`out_lock`.
+    """
+    out = Path(out_dir)
+    if not locked:
+        with out_lock(out):
+            return merge_sorted_lines(out, parts, sources, locked=True)
+    target, replaced = out / PROFILES_FILE, set(sources)
+    for stale in out.glob(f".{PROFILES_FILE}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    new = [((_line_key(line), line) for line in part()) for part in parts]
+    try:
+        old = [_old_lines(target, replaced)] if target.exists() else []
+        return _write_lines(target, heapq.merge(*old, *new, key=lambda item: item[0]))
+    except (_Unsorted, ValueError, UnicodeDecodeError):
+        pass
+    try:  # an old file written outside kaifaqu (unsorted): merge in memory
+        kept = [r for r in read_profiles(target) if r.get("source") not in replaced]
+        lines = [(record_key(r), dumps_record(r)) for r in kept]
+    except InputError:
+        os.replace(target, out / f"{PROFILES_FILE}.damaged")  # keep a copy rather than lose it
+        lines = []
+    new = [((_line_key(line), line) for line in part()) for part in parts]
+    return _write_lines(target, sorted([*lines, *heapq.merge(*new, key=lambda item: item[0])],
+                                       key=lambda item: item[0]))
+
+
+def _write_lines(path: Path, items: Iterable[tuple[tuple[str, int], str]]) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for _, line in items:
+                handle.write(line)
+                handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path

@@ -129,21 +129,28 @@ def page_from_text(text: str, source: str = "<memory>") -> Page:
     return Page(source=source, text=text, encoding="utf-8", path=None)
 
 
-def iter_page_paths(paths_or_dirs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Return the page files named by ``paths_or_dirs``: a directory stands for its ``*.txt`` files
-    (sorted by name, not recursive); any other path is kept as given, so a missing file is reported
-    by :func:`read_page`. Raise :class:`InputError` for a directory holding no ``*.txt`` file."""
+def iter_page_paths(paths_or_dirs: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[Path]:
+    """Return the page files named by ``paths_or_dirs`` (one path, or several): a directory stands for
+    its ``*.txt`` files, subfolders included (sorted by relative path; folders whose name starts with a
+    dot are skipped); any other path is kept as given, so a missing file is reported by
+    :func:`read_page`. A file named twice (by its folder and by itself) comes once. Raise
+    :class:`InputError` for a directory holding no ``*.txt`` file."""
+    if isinstance(paths_or_dirs, (str, os.PathLike)):
+        paths_or_dirs = [paths_or_dirs]
     out: list[Path] = []
     for item in paths_or_dirs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.glob("*.txt") if p.is_file())
+            found = sorted((p for p in path.rglob("*.txt") if p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])),
+                           key=lambda p: p.relative_to(path).parts)
             if not found:
                 raise input_error(path, "directory holds no *.txt page files", InputError)
             out.extend(found)
         else:
             out.append(path)
-    return out
+    seen: set[Path] = set()
+    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
 
 
 def read_pages(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Page | InputError]:

@@ -32,7 +32,7 @@ def _import_ray() -> Any:
         import ray
         import ray.data  # noqa: F401 - the [data] extra
     except ImportError:
-        raise ConfigError("--engine ray needs Ray Data: pip install 'kaifaqu-llm[ray]'") from None
+        raise ConfigError("the ray engine needs Ray Data: pip install 'kaifaqu-llm[ray]'") from None
     return ray
 
 

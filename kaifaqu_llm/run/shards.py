@@ -1,7 +1,13 @@
-"""Resumable scale-out runs: deterministic shard files, skip logic, and the driver feeding an engine.
+"""Resumable runs for every engine: deterministic shards of whole pages, streamed to disk.
 
-Every article row goes to shard ``shard_of(doc_id, n)`` (a stable hash, the same
-on every machine and run). A shard is written only when all its rows are back::
+Every page goes to shard ``shard_of(source, n)`` (a stable hash, the same on
+every machine and run), so a shard holds whole pages. Records are appended to
+a private partial file as their articles finish; when all of a shard's
+articles are back the shard is written, sorted, and merged into
+``OUT/profiles.jsonl`` under the OUT lock (partial files are per process; the
+shard files are shared, so two processes writing into one OUT replace each
+other's shard files, but never a page's lines in ``profiles.jsonl`` with
+another page's)::
 
     OUT/shards/part-00003-of-00016.jsonl   one profile record per line, sorted
     OUT/shards/part-00003-of-00016.done    {"rows", "errors", "input_digest", "usage"}
@@ -10,50 +16,35 @@ both atomically (temp file + rename), the old ``.done`` removed first, so a
 ``.done`` always describes the ``.jsonl`` beside it. The input digest covers
 the shard's rows and every setting that shapes a record
 (:meth:`BatchConfig.fingerprint`). A re-run skips a shard whose ``.done``
-matches and which had no error; other shards run again, their finished
-articles served by the node-local cache. The driver then merges every shard
-into ``OUT/profiles.jsonl`` and writes ``zones.jsonl``, ``manifest.json`` and the
-export formats exactly as ``kaifaqu extract`` does.
+matches and which had no error. Nothing holds every record: memory follows
+the articles in flight and the largest shard, not the batch.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
 import os
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..extract.backend import Usage
-from .batch import BatchConfig, article_row, close_workers, extract_rows, per_worker_in_flight, row_article
+from ..core.document import Article
 from ..core.errors import ConfigError
-from ..outputs.files import atomic_write_text, dumps_record
-from .pipeline import RunOutcome, _pages_without_articles, _read_inputs, _segment_pages, _write_outputs
+from ..extract.backend import Usage
 from ..ground.records import error_record
+from ..outputs.files import atomic_write_text, dumps_record, merge_sorted_lines, record_key
+from .rows import row_article
 
-__all__ = [
-    "BatchOptions",
-    "BatchResult",
-    "ShardPlan",
-    "shard_of",
-    "shard_paths",
-    "plan_shards",
-    "read_shard",
-    "extract_batch",
-]
-
-ENGINES = ("local", "ray")
-Engine = Callable[[list[dict], BatchConfig, "BatchOptions", Callable[[list[dict]], None]], None]
+__all__ = ["ShardPlan", "shard_of", "shard_paths", "plan_shards", "read_shard", "shard_lines", "Collector",
+           "BatchOptions", "BatchResult", "extract_batch", "local_engine", "ENGINES"]
 
 
-def shard_of(doc_id: str, n: int) -> int:
-    """Return the shard of ``doc_id`` among ``n``: the first 64 bits of its SHA-256, mod ``n``."""
-    return int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:16], 16) % n
+def shard_of(key: str, n: int) -> int:
+    """Return the shard of ``key`` (a page's source) among ``n``: the first 64 bits of its SHA-256, mod ``n``."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:16], 16) % n
 
 
 def shard_paths(out_dir: str | os.PathLike[str], index: int, n: int) -> tuple[Path, Path]:
@@ -62,227 +53,246 @@ def shard_paths(out_dir: str | os.PathLike[str], index: int, n: int) -> tuple[Pa
     return stem.with_suffix(".jsonl"), stem.with_suffix(".done")
 
 
+def row_hash(row: dict) -> bytes:
+    """Return the digest of one article row (what its record is made from)."""
+    h = hashlib.sha256()
+    for key in ("doc_id", "article_json", "regions_json"):
+        h.update(str(row[key]).encode("utf-8"))
+        h.update(b"\0")
+    return h.digest()
+
+
 @dataclass
 class ShardPlan:
-    """One shard of a run: its rows, their digest, and whether a finished copy is already on disk."""
+    """One shard of a run: its pages and articles, their digest, and whether a finished copy is on disk.
+
+    ``articles`` maps each doc id to its article without text (enough for an
+    error record); ``rows`` holds the article rows only when the run keeps them.
+    """
 
     index: int
     n: int
     rows: list[dict] = field(default_factory=list)
     digest: str = ""
     done: bool = False
+    sources: list[str] = field(default_factory=list)
+    articles: dict[str, Article] = field(default_factory=dict)
+    positions: list[int] = field(default_factory=list)
+    hashes: list[bytes] = field(default_factory=list)
 
+    def add_row(self, row: dict, keep: bool) -> None:
+        """Count ``row`` in this shard (and keep it when ``keep``)."""
+        article, _ = row_article({**row, "regions_json": "[]"})
+        self.articles[row["doc_id"]] = Article(**{**article.__dict__, "text": ""})
+        self.hashes.append(row_hash(row))
+        if keep:
+            self.rows.append(row)
 
-def _digest(rows: Sequence[dict], fingerprint: str) -> str:
-    h = hashlib.sha256(fingerprint.encode())
-    for row in sorted(rows, key=lambda r: r["doc_id"]):
-        for key in ("doc_id", "article_json", "regions_json"):
-            h.update(str(row[key]).encode("utf-8"))
-            h.update(b"\0")
-    return h.hexdigest()
+    def seal(self, out_dir: Path, fingerprint: str) -> None:
+        """Compute the digest and whether a matching, error-free copy is already written."""
+        h = hashlib.sha256(fingerprint.encode())
+        for digest in sorted(self.hashes):
+            h.update(digest)
+        self.digest, self.hashes = h.hexdigest(), []
+        self.rows.sort(key=lambda r: r["doc_id"])
+        self.done = self.matches(out_dir, errors=0)
 
-
-def _is_done(out_dir: Path, plan: ShardPlan) -> bool:
-    records, done = shard_paths(out_dir, plan.index, plan.n)
-    try:
-        manifest = json.loads(done.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (records.is_file() and manifest.get("input_digest") == plan.digest
-            and manifest.get("rows") == len(plan.rows) and manifest.get("errors") == 0)
+    def matches(self, out_dir: Path, errors: int | None = None) -> bool:
+        """True when the written shard's manifest has this digest and row count (and ``errors``, if given)."""
+        records, done = shard_paths(out_dir, self.index, self.n)
+        try:
+            manifest = json.loads(done.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return (records.is_file() and manifest.get("input_digest") == self.digest
+                and manifest.get("rows") == len(self.articles)
+                and (errors is None or manifest.get("errors") == errors))
 
 
 def plan_shards(rows: Iterable[dict], out_dir: str | os.PathLike[str], n: int, fingerprint: str) -> list[ShardPlan]:
-    """Return the ``n`` shards of ``rows``, each marked ``done`` when a matching, error-free copy exists."""
+    """Return the ``n`` shards of ``rows`` (kept in the plans), each marked ``done`` when a matching,
+    error-free copy exists."""
+    plans = new_plans(n)
+    for row in rows:
+        plan = plans[shard_of(row["source"], n)]
+        if row["source"] not in plan.sources:
+            plan.sources.append(row["source"])
+        plan.add_row(row, keep=True)
+    for plan in plans:
+        plan.seal(Path(out_dir), fingerprint)
+    return plans
+
+
+def new_plans(n: int) -> list[ShardPlan]:
+    """Return ``n`` empty shard plans."""
     if n < 1:
         raise ConfigError("the number of shards must be at least 1")
-    plans = [ShardPlan(i, n) for i in range(n)]
-    for row in rows:
-        plans[shard_of(row["doc_id"], n)].rows.append(row)
-    for plan in plans:
-        plan.rows.sort(key=lambda r: r["doc_id"])
-        plan.digest = _digest(plan.rows, fingerprint)
-        plan.done = _is_done(Path(out_dir), plan)
-    return plans
+    return [ShardPlan(i, n) for i in range(n)]
+
+
+def shard_lines(out_dir: str | os.PathLike[str], index: int, n: int) -> Iterable[str]:
+    """Yield the lines (records as JSON, no newline) of one written shard, in record order."""
+    path = shard_paths(out_dir, index, n)[0]
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield line.rstrip("\n")
 
 
 def read_shard(out_dir: str | os.PathLike[str], index: int, n: int) -> list[dict]:
     """Return the profile records of one written shard."""
-    path = shard_paths(out_dir, index, n)[0]
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in shard_lines(out_dir, index, n)]
 
 
-def _record_of(profile_row: dict, row: dict, backend: str) -> dict:
-    """The contract record of a profile row; a row the worker could not use gets an error record."""
-    if profile_row.get("record_json"):
-        return json.loads(str(profile_row["record_json"]))
-    article, _ = row_article(row)
-    return error_record(article, str(profile_row.get("error") or "no result"), backend=backend)
+class Collector:
+    """Takes profile rows as an engine returns them: appends each record to its shard's partial file at
+    once, writes a shard when it is whole and merges it into ``OUT/profiles.jsonl``."""
 
-
-def _write_shard(out_dir: Path, plan: ShardPlan, records: list[dict], usage: Usage) -> None:
-    target, done = shard_paths(out_dir, plan.index, plan.n)
-    with contextlib.suppress(FileNotFoundError):
-        done.unlink()  # never leave a manifest describing a file about to be replaced
-    records.sort(key=lambda r: (str(r.get("source")), r.get("article_index", 0)))
-    atomic_write_text(target, "".join(dumps_record(r) + "\n" for r in records))
-    manifest = {"rows": len(records), "errors": sum(1 for r in records if r.get("error")),
-                "input_digest": plan.digest, "usage": usage.to_json()}
-    atomic_write_text(done, json.dumps(manifest, ensure_ascii=False))
-
-
-class _Collector:
-    """Gathers profile rows as an engine returns them and writes each shard once it is whole."""
-
-    def __init__(self, out_dir: Path, plans: list[ShardPlan], backend: str) -> None:
-        self.out_dir, self.backend = out_dir, backend
+    def __init__(self, out_dir: Path, plans: Sequence[ShardPlan], backend: str, progress: Any = None) -> None:
+        self.out_dir, self.backend, self.progress = out_dir, backend, progress
         self.n = len(plans)
-        self.rows = {row["doc_id"]: row for plan in plans if not plan.done for row in plan.rows}
+        self.plans = plans
         self.pending = {plan.index: plan for plan in plans if not plan.done}
-        self.received: dict[int, dict[str, dict]] = {i: {} for i in self.pending}
+        self.received: dict[int, dict[str, tuple[tuple, int, int, Usage]]] = {i: {} for i in self.pending}
+        self._partials: dict[int, Any] = {}
         self.usage = Usage()
+        self.article_errors: list[dict] = []
+        self.records_written = 0
+        self.cache_hits = 0
+        self.merged: set[int] = set()
+        (out_dir / "shards").mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(out_dir / "shards")
 
-    def add(self, profile_rows: Iterable[dict]) -> None:
-        for profile_row in profile_rows:
-            doc_id = str(profile_row["doc_id"])
-            index = shard_of(doc_id, self.n)
-            if index not in self.pending or doc_id not in self.rows:
-                continue  # a duplicate from an engine retry, or a shard already written
-            self.received[index][doc_id] = _record_of(profile_row, self.rows[doc_id], self.backend)
-            if len(self.received[index]) == len(self.pending[index].rows):
-                self._flush(index)
+    def _partial_path(self, index: int) -> Path:
+        return self.out_dir / "shards" / f".part-{index:05d}-of-{self.n:05d}.{os.getpid()}.partial"
 
-    def _flush(self, index: int) -> None:
-        plan, records = self.pending.pop(index), list(self.received.pop(index).values())
-        usage = Usage()
-        for record in records:
-            usage.add(Usage(**{k: v for k, v in (record.get("usage") or {}).items() if k != "cache_hit"}))
-        self.usage.add(usage)
-        _write_shard(self.out_dir, plan, records, usage)
-
-    def finish(self) -> None:
-        """Write the shards the engine left incomplete, every missing row recorded as an error."""
-        for index in list(self.pending):
-            for row in self.pending[index].rows:
-                if row["doc_id"] not in self.received[index]:
-                    self.received[index][row["doc_id"]] = _record_of(
-                        {"error": "the engine returned no result for this article"}, row, self.backend)
+    def start(self) -> None:
+        """Write the pending shards that have no article (pages without text) at once."""
+        for index in [i for i, plan in self.pending.items() if not plan.articles]:
             self._flush(index)
 
+    def add(self, profile_rows: Iterable[dict]) -> None:
+        """Record ``profile_rows``; a row of a shard already written (an engine's retry) is ignored."""
+        for profile_row in profile_rows:
+            doc_id = str(profile_row["doc_id"])
+            index = shard_of(doc_id.rsplit("#", 1)[0], self.n)
+            if index not in self.pending or doc_id not in self.pending[index].articles or doc_id in self.received[index]:
+                continue  # a duplicate from an engine retry, or a shard already written
+            self._take(index, doc_id, self._record_of(profile_row, self.pending[index].articles[doc_id]))
+            if len(self.received[index]) == len(self.pending[index].articles):
+                self._flush(index)
 
-@dataclass(frozen=True)
-class BatchOptions:
-    """How to run a sharded extraction: engine, shards, the global in-flight budget, outputs."""
+    def _record_of(self, profile_row: dict, article: Article) -> dict:
+        if profile_row.get("record_json"):
+            return json.loads(str(profile_row["record_json"]))
+        return error_record(article, str(profile_row.get("error") or "no result"), backend=self.backend)
 
-    engine: str = "local"
-    shards: int = 16
-    max_in_flight: int = 32
-    address: str | None = None
-    actors: tuple[int, int] = (1, 2)
-    batch_size: int | None = None
-    stitch: bool = False
-    formats: tuple[str, ...] = ()
-    progress: bool = False
+    def _take(self, index: int, doc_id: str, record: dict) -> None:
+        line = (dumps_record(record) + "\n").encode("utf-8")
+        handle = self._partials.get(index)
+        if handle is None:
+            handle = self._partials[index] = open(self._partial_path(index), "w+b")
+        offset = handle.seek(0, os.SEEK_END)
+        handle.write(line)
+        usage = record.get("usage") or {}
+        self.received[index][doc_id] = (record_key(record), offset, len(line),
+                                        Usage(**{k: v for k, v in usage.items() if k != "cache_hit"}))
+        self.records_written += 1
+        self.cache_hits += bool(usage.get("cache_hit"))
+        if record.get("error"):
+            self.article_errors.append(record)
+        if self.progress is not None:
+            self.progress.advance(cache_hit=bool(usage.get("cache_hit")), retries=usage.get("retries", 0),
+                                  tokens=usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0),
+                                  failed=bool(record.get("error")), requests=usage.get("requests", 0))
 
-    def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ConfigError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
-        low, high = self.actors
-        if not 1 <= low <= high:
-            raise ConfigError(f"actors MIN,MAX needs 1 <= MIN <= MAX, got {low},{high}")
-        if self.shards < 1 or self.max_in_flight < 1 or (self.batch_size is not None and self.batch_size < 1):
-            raise ConfigError("shards, max in flight and batch size must be at least 1")
+    def _flush(self, index: int) -> None:
+        from ..outputs.files import out_lock
 
-    @property
-    def workers(self) -> int:
-        """The most worker processes the engine may run (the divisor of the global budget)."""
-        return self.actors[1] if self.engine == "ray" else 1
+        plan, received = self.pending.pop(index), self.received.pop(index)
+        handle = self._partials.pop(index, None)
+        data = b""
+        if handle is not None:
+            handle.flush()
+            handle.seek(0)
+            data = handle.read()
+            handle.close()
+        usage = Usage()
+        for *_, cost in received.values():
+            usage.add(cost)
+        self.usage.add(usage)
+        ordered = sorted(received.values(), key=lambda item: item[0])
+        text = b"".join(data[offset:offset + size] for _, offset, size, _ in ordered).decode("utf-8")
+        del data
+        target, done = shard_paths(self.out_dir, plan.index, plan.n)
+        manifest = {"rows": len(received), "errors": sum(1 for r in self.article_errors
+                                                         if shard_of(r["source"], self.n) == index),
+                    "input_digest": plan.digest, "usage": usage.to_json()}
+        with out_lock(self.out_dir):
+            with contextlib.suppress(FileNotFoundError):
+                done.unlink()  # never leave a manifest describing a file about to be replaced
+            atomic_write_text(target, text)
+            atomic_write_text(done, json.dumps(manifest, ensure_ascii=False))
+            if plan.sources:  # a shard without pages has nothing to add to profiles.jsonl or replace in it
+                merge_sorted_lines(self.out_dir, [lambda: shard_lines(self.out_dir, index, self.n)], plan.sources,
+                                   locked=True)
+        self.merged.add(index)
+        with contextlib.suppress(FileNotFoundError):
+            self._partial_path(index).unlink()
+
+    def finish(self) -> None:
+        """Write the shards the engine left incomplete, every missing row recorded as an error; then merge
+        the shards an earlier run wrote into ``profiles.jsonl``."""
+        for index in list(self.pending):
+            plan = self.pending[index]
+            for doc_id, article in plan.articles.items():
+                if doc_id not in self.received[index]:
+                    self._take(index, doc_id, error_record(article, "the engine returned no result for this article",
+                                                           backend=self.backend))
+            self._flush(index)
+        from ..outputs.files import out_lock
+
+        # Checked under the lock: another process writing into OUT may have replaced a shard file since the plan.
+        with out_lock(self.out_dir):
+            earlier = [plan for plan in self.plans
+                       if plan.index not in self.merged and plan.sources and plan.matches(self.out_dir)]
+            if earlier:
+                merge_sorted_lines(self.out_dir, [_lines_of(self.out_dir, p) for p in earlier],
+                                   [s for p in earlier for s in p.sources], locked=True)
+
+    def close(self) -> None:
+        """Drop the partial files of shards left unwritten (an interrupted run)."""
+        for index, handle in list(self._partials.items()):
+            handle.close()
+            with contextlib.suppress(FileNotFoundError):
+                self._partial_path(index).unlink()
+        self._partials.clear()
 
 
-@dataclass
-class BatchResult(RunOutcome):
-    """What a sharded run produced: all records (skipped shards included), bad inputs and counts."""
-
-    records: list[dict]
-    input_errors: list[str]
-    pages: int
-    shards: int
-    shards_skipped: int
-    articles_run: int
-    usage: Usage
-    seconds: float
-    written: list[Path] = field(default_factory=list)
+def _lines_of(out_dir: Path, plan: ShardPlan) -> Any:
+    return lambda: shard_lines(out_dir, plan.index, plan.n)
 
 
-async def _local_engine_async(rows: list[dict], config: BatchConfig, batch_size: int,
-                              on_rows: Callable[[list[dict]], None]) -> None:
-    chunks = iter([rows[i:i + batch_size] for i in range(0, len(rows), batch_size)])
-    limit = -(-config.max_in_flight // batch_size) + 1  # enough batches queued to keep the budget busy
-    pending: set[asyncio.Task] = set()
-    try:
-        while True:
-            while len(pending) < limit and (chunk := next(chunks, None)) is not None:
-                pending.add(asyncio.create_task(extract_rows(chunk, config)))
-            if not pending:
-                return
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                on_rows(task.result())
-    finally:
-        for task in pending:
-            task.cancel()
-        await close_workers()
+def _remove_stale_partials(folder: Path) -> None:
+    """Remove the partial files of runs that are no longer alive (a killed run's leftovers)."""
+    for path in folder.glob(".part-*.partial"):
+        try:
+            pid = int(path.suffixes[-2].lstrip("."))
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        except PermissionError:
+            pass
 
 
-def local_engine(rows: list[dict], config: BatchConfig, options: BatchOptions,
-                 on_rows: Callable[[list[dict]], None]) -> None:
-    """Run :func:`extract_rows` in this process (one event loop), calling ``on_rows`` as batches finish."""
-    batch_size = options.batch_size or max(1, min(config.max_in_flight, 64))
-    asyncio.run(_local_engine_async(rows, config, batch_size, on_rows))
+# The sharded driver's names, kept where they were (the driver itself lives in .engine).
+from .options import ENGINES, BatchOptions  # noqa: E402
 
 
-def extract_batch(
-    inputs: Iterable[str | os.PathLike[str] | Any],
-    out_dir: str | os.PathLike[str],
-    config: BatchConfig,
-    options: BatchOptions | None = None,
-    *,
-    engine: Engine | None = None,
-) -> BatchResult:
-    """Extract pages into ``out_dir`` through sharded, resumable batches; return a :class:`BatchResult`.
+def __getattr__(name: str) -> Any:
+    if name in ("BatchResult", "extract_batch", "local_engine"):
+        from . import engine
 
-    ``options.engine`` picks the local engine or Ray (``engine`` overrides it with
-    any callable of the same shape). ``options.max_in_flight`` is the budget for
-    all workers together: each gets ``ceil(budget / workers)``. Writes
-    ``OUT/shards/`` and then ``profiles.jsonl``, ``zones.jsonl``,
-    ``manifest.json`` and ``options.formats`` like :func:`extract`.
-    """
-    options = options or BatchOptions()
-    started = time.perf_counter()
-    config = replace(config, max_in_flight=per_worker_in_flight(options.max_in_flight, options.workers))
-    if engine is None:
-        if options.engine == "ray":
-            from .ray_engine import ray_engine as engine
-        else:
-            engine = local_engine
-    out = Path(out_dir)
-    pages, input_errors = _read_inputs(inputs)
-    articles = _segment_pages(pages, options.stitch)
-    input_errors += _pages_without_articles(pages, articles)
-    by_source = {page.source: page for page in pages}
-    rows = [article_row(article, by_source) for article in articles]
-    plans = plan_shards(rows, out, options.shards, config.fingerprint())
-    todo = [row for plan in plans if not plan.done for row in plan.rows]
-    collector = _Collector(out, plans, config.backend)
-    if todo:
-        engine(todo, config, options, collector.add)
-    collector.finish()
-    records = [record for plan in plans for record in read_shard(out, plan.index, plan.n)]
-    records.sort(key=lambda r: (str(r.get("source")), r.get("article_index", 0)))
-    result = BatchResult(records=records, input_errors=input_errors, pages=len(pages), shards=len(plans),
-                         shards_skipped=sum(1 for p in plans if p.done), articles_run=len(todo),
-                         usage=collector.usage, seconds=0.0)
-    result.written = _write_outputs(out, records, pages, input_errors, config.backend, collector.usage,
-                                    options.formats)
-    result.seconds = time.perf_counter() - started
-    return result
+        return getattr(engine, name)
+    raise AttributeError(name)

@@ -219,7 +219,8 @@ def build_registry(records: Iterable[dict]) -> list[dict]:
     ``end``, ``evidence``, ``grounded`` of its first occurrence and lists all
     occurrences in ``occurrences``. Zones are ordered by article count, then name.
     """
-    records = list(records)
+    if iter(records) is records:  # a one-shot iterator; a re-iterable (records read from a file) is read twice
+        records = list(records)
     groups = _Groups()
     all_keys: set[tuple] = set()
     for record in records:

@@ -22,13 +22,10 @@ part of them that were reasks. A cache hit costs nothing:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import hashlib
-import importlib
 import json
 import logging
-import time
 from typing import Any, TypeVar
 
 import instructor
@@ -41,85 +38,30 @@ from ..cache import ProfileCache, cache_key, canonical_json
 from .capabilities import instructor_mode
 from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
-from .negotiation import ModeNegotiator, is_mode_rejection
+from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
 from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
-    QuotaExceededError,
     ResponseError,
-    TransportError,
     redact,
 )
 from .prompts import DEFAULT_PROMPT_VERSION, load_prompts
 from ...core.schema import ArticleProfile
 from .secrets import register_secrets
+from .breaker import CircuitBreaker
+from .transport import failure_kind, is_transient, openai, retry_after_seconds, transport_error
 
 __all__ = ["Usage", "BackendResult", "LLMBackend", "is_transient", "retry_after_seconds"]
 
 # instructor logs every failed attempt at ERROR; without this, Python's last-resort handler would print
 # them all to stderr. Applications that configure logging still receive them.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
-
-class _LazyModule:
-    """A module imported on first attribute access.
-
-    ``import openai`` takes about a second; a run answered entirely from the cache never needs it
-    (benchmarks/results.md, section 3), so it is imported when a request or an error first needs it.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
-
-
-openai: Any = _LazyModule("openai")
+_log = logging.getLogger(__name__)
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
 M = TypeVar("M", bound=BaseModel)
-
-
-def _is_quota(exc: BaseException) -> bool:
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    body = exc.body if isinstance(exc.body, dict) else {}
-    return "insufficient_quota" in (exc.code, body.get("type"), getattr(exc, "type", None))
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Return True for a transport failure worth retrying: 429 (not out-of-quota), 5xx, timeout, lost connection.
-
-    A server refusing the request's structured-output form (even as HTTP 500) is not
-    transient: mode negotiation handles it.
-    """
-    if _is_quota(exc) or is_mode_rejection(exc):
-        return False
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code == 429 or exc.status_code >= 500
-    return isinstance(exc, openai.APIConnectionError)  # APITimeoutError is a subclass
-
-
-def retry_after_seconds(exc: BaseException | None) -> float | None:
-    """Return the wait a 429/503 answer asks for (``retry-after-ms`` or ``Retry-After``), or None."""
-    if not isinstance(exc, openai.APIStatusError):
-        return None
-    headers = exc.response.headers
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            return max(float(raw) / scale, 0.0)
-        except ValueError:
-            pass
-        try:  # Retry-After may also be an HTTP date
-            return max(email.utils.parsedate_to_datetime(raw).timestamp() - time.time(), 0.0)
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 def _add_tokens(usage: Usage, completion_usage: Any) -> None:
@@ -152,10 +94,14 @@ class LLMBackend:
         refresh: bool = False,
         prompt_version: str = DEFAULT_PROMPT_VERSION,
         http_client: Any = None,
+        identity: str | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if not config.model:
-            raise ConfigError("the llm backend needs a model: set KAIFAQU_MODEL or pass --model")
+            raise ConfigError("the llm backend needs a model: set ModelConfig.model (or KAIFAQU_MODEL)")
         self.config = config
+        # The endpoint named in cache keys: replicas of one model pass the first replica's URL.
+        self.identity = (identity or config.effective_base_url).rstrip("/")
         register_secrets(config.secrets())  # masked in every log record, the SDK's included
         self.cache = cache
         self.refresh = refresh
@@ -165,6 +111,8 @@ class LLMBackend:
             fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
         )
         self._http_client = http_client
+        # Shared by every article of this backend: stops the batch once the server is plainly gone.
+        self.breaker = breaker or CircuitBreaker()
         self._openai: openai.AsyncOpenAI | None = None
         self._clients: dict[str, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -198,7 +146,7 @@ class LLMBackend:
         return cache_key(
             {
                 "model": self.config.model,
-                "base_url": self.config.effective_base_url,
+                "base_url": self.identity,
                 "mode": self.mode,
                 "prompt_version": self.prompt_version,
                 "prompt_fingerprint": self._prompts.fingerprint,
@@ -243,6 +191,10 @@ class LLMBackend:
         rejected: list[dict] = []
         try:
             chunks = split_text(article.text, self.config.token_budget)
+            if len(chunks) > 1:
+                _log.debug("%s article %s: %d chunks", article.source, article.index, len(chunks))
+            if len(chunks) > self.config.max_chunks:
+                return BackendResult(None, usage, error=chunk_limit_error(len(chunks), self.config), cache_key=key)
             profiles = []
             for i, chunk in enumerate(chunks, start=1):
                 profile, lost = await self._extract_chunk(article, chunk, (i, len(chunks)), usage)
@@ -299,7 +251,7 @@ class LLMBackend:
         messages = self._prompts.messages(article, text, part)
         before = usage.requests
         try:
-            raw, unreadable = await self._ask(messages, usage, self.config.temperature)
+            raw, unreadable = await self._ask(messages, usage, self.config.temperature, id(article))
             profile, lost = salvage(raw) if raw is not None else (None, [])
             rejected = list(lost)
             attempts = 1
@@ -308,7 +260,7 @@ class LLMBackend:
                 usage.reasks += 1
                 temperature = reask_temperature(self.config.temperature, attempts)
                 attempts += 1
-                raw, unreadable = await self._ask([*messages, note], usage, temperature)
+                raw, unreadable = await self._ask([*messages, note], usage, temperature, id(article))
                 if raw is None:
                     continue
                 fixed, lost = salvage(raw)
@@ -326,43 +278,72 @@ class LLMBackend:
 
     async def structured(self, messages: list[dict], model: type[M], usage: Usage) -> M:
         """Return the validated ``model`` answer to ``messages`` (e.g. a page segmentation) on the profiles' request
-        path; an invalid answer is re-asked with its error (``config.reask`` times). Raises :class:`ExtractionError`."""
-        before, attempts = usage.requests, 1
+        path (retries, circuit breaker); an invalid answer is re-asked with its error (``config.reask`` times).
+        Raises :class:`ExtractionError`."""
+        before, attempts, subject = usage.requests, 1, id(messages)
         try:
-            raw, why = await self._ask(messages, usage, self.config.temperature, response_model(model))
+            raw, why = await self._ask(messages, usage, self.config.temperature, subject, response_model(model))
             while raw is None and attempts <= self.config.reask:
                 note = reask_message(attempts, unreadable=why)
                 usage.reasks += 1
                 temperature = reask_temperature(self.config.temperature, attempts)
                 attempts += 1
-                raw, why = await self._ask([*messages, note], usage, temperature, response_model(model))
+                raw, why = await self._ask([*messages, note], usage, temperature, subject, response_model(model))
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
         if raw is None:
             raise ResponseError(f"no valid {model.__name__} after {attempts} attempt(s): {why}")
         return model.model_validate(raw)
 
-    async def _ask(self, messages: list[dict], usage: Usage, temperature: float,
-                   model: type[Any] | None = None) -> tuple[dict | None, str | None]:
+    async def _ask(
+        self, messages: list[dict], usage: Usage, temperature: float, article: int, model: type[Any] | None = None
+    ) -> tuple[dict | None, str | None]:
         """Return ``(parsed answer, None)`` or ``(None, why it could not be read)``, retrying transport failures;
-        ``model`` is what instructor parses (default: the lenient profile)."""
+        ``article`` keys the circuit breaker, ``model`` is what instructor parses (default: the lenient profile)."""
         policy = self.config.retry
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
             wait=lambda state: policy.delay(state.attempt_number, retry_after_seconds(state.outcome.exception())),
             retry=retry_if_exception(is_transient),
+            before_sleep=self._log_retry,
             reraise=True,
         )
         attempts = 0
         try:
             async for attempt in retrying:
                 with attempt:
+                    self.breaker.check()  # open: raises TransportError, which is not retried
                     attempts += 1
-                    call = functools.partial(self._call, messages, usage, temperature=temperature, model=model)
-                    return await self._negotiator.run(call)
+                    return await self._attempt(messages, usage, article, temperature, model)
         except openai.APIError as exc:
-            raise self._transport_error(exc, attempts) from None
+            raise transport_error(exc, self.config.effective_base_url, self.config.timeout, attempts) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _log_retry(self, state: Any) -> None:
+        exc = state.outcome.exception()
+        error = transport_error(exc, self.config.effective_base_url, self.config.timeout, state.attempt_number)
+        _log.info("retrying in %.1fs (attempt %d failed): %s", state.next_action.sleep if state.next_action else 0,
+                  state.attempt_number, redact(str(error), *self.config.secrets()))
+
+    async def _attempt(
+        self, messages: list[dict], usage: Usage, article: int, temperature: float, model: type[Any] | None = None
+    ) -> tuple[dict | None, str | None]:
+        """One request (with its mode fallbacks and reasks), its outcome told to the circuit breaker."""
+        try:
+            answer = await self._negotiator.run(
+                functools.partial(self._call, messages, usage, temperature=temperature, model=model))
+        except openai.APIError as exc:
+            kind, line = failure_kind(exc, self.config.effective_base_url)
+            was_open = self.breaker.is_open
+            self.breaker.failure(kind, article, redact(line, *self.config.secrets()))
+            if self.breaker.is_open and not was_open:
+                _log.warning("circuit breaker open: %s; no further request is sent", self.breaker.reason)
+            raise
+        except ResponseError:
+            self.breaker.success()  # the server answered, only not usefully
+            raise
+        self.breaker.success()
+        return answer
 
     async def _call(
         self, messages: list[dict], usage: Usage, mode: str, *, temperature: float, model: type[Any] | None = None
@@ -405,20 +386,6 @@ class LLMBackend:
         finally:
             usage.requests += sent
 
-    def _transport_error(self, exc: openai.APIError, attempts: int) -> TransportError:
-        where = self.config.effective_base_url
-        if _is_quota(exc):
-            return QuotaExceededError(f"insufficient_quota at {where}: the account has no quota left (not retried)")
-        tries = f"after {attempts} attempt(s)"
-        if isinstance(exc, openai.APITimeoutError):
-            return TransportError(f"request to {where} timed out ({self.config.timeout:g}s) {tries}")
-        if isinstance(exc, openai.APIConnectionError):
-            return TransportError(f"could not connect to {where} {tries}: {_first_line(str(exc))}")
-        if isinstance(exc, openai.APIStatusError):
-            retried = "" if is_transient(exc) else " (not retried)"
-            return TransportError(f"HTTP {exc.status_code} from {where}{retried} {tries}: {_first_line(exc.message)}")
-        return TransportError(f"{type(exc).__name__} from {where} {tries}: {_first_line(str(exc))}")
-
     async def aclose(self) -> None:
         """Close the HTTP client (a caller-supplied ``http_client`` is left open) and the cache."""
         same_loop = self._loop is asyncio.get_running_loop()
@@ -427,6 +394,12 @@ class LLMBackend:
         self._openai, self._clients = None, {}
         if self.cache is not None:
             self.cache.close()
+
+
+def chunk_limit_error(chunks: int, config: ModelConfig) -> str:
+    """Return the error of an article too long to send: its chunk count against the ``max_chunks`` limit."""
+    return (f"article splits into {chunks} chunks of {config.token_budget} tokens, over the limit of "
+            f"{config.max_chunks} (--max-chunks): not sent; raise --max-chunks or --token-budget to run it")
 
 
 def _describe(exc: BaseException) -> str:

@@ -102,6 +102,7 @@ class ModelConfig:
     temperature: float = 0.0
     max_tokens: int | None = None
     token_budget: int = 4000
+    max_chunks: int = 20
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:
@@ -117,6 +118,8 @@ class ModelConfig:
             raise ConfigError(f"reask must not be negative, got {self.reask}")
         if self.token_budget < 200:
             raise ConfigError(f"token budget must be at least 200, got {self.token_budget}")
+        if self.max_chunks < 1:
+            raise ConfigError(f"max_chunks must be at least 1, got {self.max_chunks}")
         if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be positive, got {self.max_tokens}")
         self.profile  # noqa: B018 - validates ``endpoint`` early
@@ -210,7 +213,7 @@ class ModelConfig:
 
 
 _ENV_NUMBERS = {"max_tokens": ("KAIFAQU_MAX_TOKENS", int), "temperature": ("KAIFAQU_TEMPERATURE", float),
-                "timeout": ("KAIFAQU_TIMEOUT", float)}
+                "timeout": ("KAIFAQU_TIMEOUT", float), "max_chunks": ("KAIFAQU_MAX_CHUNKS", int)}
 
 
 def _numbers_from_env(env: Mapping[str, str]) -> dict[str, object]:

@@ -25,7 +25,15 @@ from typing import Any, TypeVar
 from ...core.errors import TransportError
 from ..cache import ProfileCache, cache_key
 
-__all__ = ["ModeNegotiator", "is_mode_rejection", "mode_rejection_text"]
+__all__ = ["ModeNegotiator", "is_mode_rejection", "mode_rejection_text", "negotiation_outcome"]
+
+# (endpoint, model) → {"mode", "why"}: what this process's negotiators settled on, for the run's manifest.
+_OUTCOMES: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def negotiation_outcome(endpoint: str, model: str) -> dict[str, str] | None:
+    """Return ``{"mode", "why"}`` of the last negotiator for ``endpoint`` and ``model`` in this process, or None."""
+    return dict(_OUTCOMES[(endpoint, model)]) if (endpoint, model) in _OUTCOMES else None
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,7 +79,10 @@ class ModeNegotiator:
         self._fixed = fixed or len(self._order) == 1
         self.confirmed = self._fixed
         self._endpoint = endpoint
+        self._model = model
         self._store = store
+        self.why = ("chosen by the user (--mode)" if fixed else
+                    "the endpoint profile's only mode" if self._fixed else "the endpoint profile's first choice")
         self._store_key = cache_key({"endpoint_mode": endpoint, "model": model, "order": self._order})
         self._rejections: list[tuple[str, str]] = []
         self._exhausted: TransportError | None = None
@@ -80,6 +91,12 @@ class ModeNegotiator:
             remembered = (store.get(self._store_key) or {}).get("mode")
             if remembered in self._order:
                 self._index, self.confirmed = self._order.index(remembered), True
+                self.why = "negotiated with this endpoint in an earlier run (remembered in the cache)"
+        self._record()
+
+    def _record(self) -> None:
+        _OUTCOMES[(self._endpoint, self._model)] = {"mode": self.mode, "why": self.why}
+        _log.info("kaifaqu: %s: mode %s (%s)", self._endpoint, self.mode, self.why)
 
     @property
     def mode(self) -> str:
@@ -130,6 +147,8 @@ class ModeNegotiator:
         self.confirmed = False
         self._rejections.append((mode, _first_line(mode_rejection_text(exc) or str(exc))))
         self._index += 1
+        _log.info("kaifaqu: %s rejected mode %s (%s); trying the next", self._endpoint, mode,
+                  self._rejections[-1][1])
         if self._index >= len(self._order):
             tried = ", ".join(m for m, _ in self._rejections)
             self._exhausted = TransportError(
@@ -142,6 +161,8 @@ class ModeNegotiator:
         if not self._rejections:
             return
         rejected = "; ".join(f"{_SHAPES.get(m, m)} rejected ({why})" for m, why in self._rejections)
+        self.why = f"negotiated: {rejected}"
+        self._record()
         remembered = " (remembered in the cache for the next run)" if self._store is not None else ""
         _log.warning("kaifaqu: %s: %s; using mode %s for this endpoint%s",
                      self._endpoint, rejected, mode, remembered)

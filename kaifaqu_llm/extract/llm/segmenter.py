@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -27,15 +27,16 @@ from ...core.document import Article, Page
 from ...core.errors import ConfigError, redact
 from ...pages.roles import PageSegmentation, build_articles, check_roles, numbered_text, page_lines
 from ...pages.segment import segment
+from ...run.options import SEGMENTERS
 from ..backend import Usage
 from ..cache import cache_key, canonical_json
 from .prompts import prompts_dir
 from .request_schema import compact_schema
 
 __all__ = ["SEGMENTERS", "DEFAULT_SEGMENT_PROMPT", "SegmentPrompt", "load_segment_prompt", "resolve_segmenter",
-           "PageSegments", "ModelSegmenter", "layout_segments", "segment_with", "page_splitter", "summary"]
+           "PageSegments", "ModelSegmenter", "layout_segments", "segment_with", "pages_cached", "page_splitter", "summary",
+           "segment_notes"]
 
-SEGMENTERS = ("auto", "layout", "model")
 DEFAULT_SEGMENT_PROMPT = "v1"
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(PageSegmentation)).encode()).hexdigest()[:16]
 
@@ -179,6 +180,27 @@ class ModelSegmenter:
         return list(await asyncio.gather(*(one(page) for page in pages)))
 
 
+def pages_cached(pages: Iterable[Page], config: Any, cache_dir: str | None) -> bool:
+    """True when the cache under ``cache_dir`` holds the model's cut of every one of ``pages`` (with ``config``)."""
+    from ..cache import ProfileCache
+    from .backend import LLMBackend
+    from .config import resolve_cache_dir
+
+    directory = resolve_cache_dir(cache_dir)
+    if not directory.is_dir():
+        return False
+    cache = ProfileCache(directory)
+    try:
+        segmenter = ModelSegmenter(LLMBackend(config, cache=cache))
+        for page in pages:
+            lines = page_lines(page)[0]
+            if lines and segmenter._cached(segmenter.cache_key("\n".join(ln.text for ln in lines))) is None:
+                return False
+        return True
+    finally:
+        cache.close()
+
+
 def layout_segments(pages: Sequence[Page]) -> list[PageSegments]:
     """Return every page's layout segmentation as :class:`PageSegments` (no model asked)."""
     return [PageSegments(page, segment(page), "layout") for page in pages]
@@ -230,3 +252,12 @@ def summary(results: Sequence[PageSegments]) -> str | None:
     return (f"segmenter model: {len(asked)} page(s), {sum(1 for r in asked if r.usage.cache_hit)} from the cache, "
             f"{fell_back} fell back to the layout; tokens prompt {usage.prompt_tokens} completion "
             f"{usage.completion_tokens}, requests {usage.requests}, retries {usage.retries}")
+
+
+def segment_notes(results: Sequence[PageSegments], into: Usage | None = None) -> list[str]:
+    """Return the lines a run prints about the model segmenter (:func:`summary`, then one per page that fell
+    back to the layout), adding what the pages cost into ``into``."""
+    for r in results if into is not None else ():
+        into.add(r.usage)
+    lines = [line for line in [summary(results)] if line]
+    return lines + [f"{r.page.path or r.page.source}: segmented by layout: {r.note}" for r in results if r.note]
