@@ -44,7 +44,8 @@ def run(quick: bool = False) -> Section:
         hits = sum(1 for r in warm.records if r["usage"]["cache_hit"])
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KAIFAQU_", "OPENAI_"))}
         command = [sys.executable, "-m", "kaifaqu_llm", "extract", str(SEEDS), "-o", str(Path(tmp) / "cli"),
-                   "--backend", "llm", "--model", "fake-model", "--base-url", server.url, "--cache-dir", cache, "-q"]
+                   "--backend", "llm", "--model", "fake-model", "--base-url", server.url, "--cache-dir", cache, "-q",
+                   "--segmenter", "layout"]  # the cold run (library default) cut the pages with the layout
         before = len(server.requests)
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)

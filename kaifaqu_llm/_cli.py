@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._cli_segment import add_segment as _add_segment, add_segmenter as _add_segmenter
+from ._cli_zones import add_zones as _add_zones
 from .core.errors import ConfigError, KaifaquError
 
 __all__ = ["main", "build_parser"]
@@ -20,68 +22,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _print_err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-# --- segment ---------------------------------------------------------------
-
-def _add_segment(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("segment", help="cut pages into articles")
-    p.add_argument("pages", nargs="+", metavar="PAGE", help="page files (or directories of .txt pages)")
-    p.add_argument("--json", action="store_true", help="print one JSON array, one object per page")
-    p.add_argument("--stitch", action="store_true",
-                   help="join (下转X版) articles with their (上接X版) fragments on the other pages given")
-    p.set_defaults(func=_cmd_segment)
-
-
-def _segment_table(page, articles) -> str:
-    import unicodedata
-
-    def cut(text, width):
-        # pad to a display width: CJK characters take two terminal columns
-        out, used = "", 0
-        for ch in (text or "-").replace("\n", " "):
-            w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-            if used + w > width - 1:
-                out, used = out + "…", used + 1
-                break
-            out, used = out + ch, used + w
-        return out + " " * max(0, width - used)
-
-    lines = [f"{page.source}  ({page.encoding}, {len(articles)} articles)"]
-    for a in articles:
-        marks = " ".join(x for x in (a.continued_from and f"上接{a.continued_from}",
-                                     a.continues_to and f"下转{a.continues_to}") if x)
-        lines.append(f"  {a.index:>3}  {cut(a.title, 44)}  {cut(a.zone_header, 22)}  "
-                     f"{cut(' '.join(a.authors), 16)}  {cut(marks, 18)}  {len(a.text):>6} chars  "
-                     f"[{a.start}:{a.end}]")
-    return "\n".join(lines)
-
-
-def _cmd_segment(args: argparse.Namespace) -> int:
-    import json
-
-    from .pages.segment import segment_paths
-
-    results, errors = segment_paths(args.pages, stitch=args.stitch)
-    for message in errors:
-        _print_err(message)
-    if args.json:
-        out = []
-        for page, articles in results:
-            items = []
-            for a in articles:
-                item = a.to_json()
-                if len(a.parts) > 1:
-                    item["parts"] = [list(part) for part in a.parts]
-                items.append(item)
-            out.append({"source": page.source, "encoding": page.encoding, "articles": items})
-        print(json.dumps(out, ensure_ascii=False, indent=1))
-    else:
-        print("\n\n".join(_segment_table(page, articles) for page, articles in results))
-    for page, _articles in results:
-        if not page.text.strip():
-            _print_err(f"{page.path or page.source}: blank page (no articles)")
-    return EXIT_FAILED if errors else EXIT_OK
 
 
 # --- extract ---------------------------------------------------------------
@@ -138,6 +78,7 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
                    help="extra outputs besides profiles.jsonl (repeatable)")
     p.add_argument("--catalog", action="append", default=[], metavar="FILE.csv",
                    help="user zone catalog extending / overriding the built-in one (repeatable)")
+    _add_segmenter(p)
     p.add_argument("--rules-off", metavar="NAME[,NAME]", default="",
                    help="switch rules of the rules backend off by name (list: `kaifaqu eval --list-rules`; "
                         "env KAIFAQU_RULES_OFF)")
@@ -194,7 +135,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
         catalogs=tuple(args.catalog), progress=progress, engine=engine, shards=args.shards,
-        max_in_flight=args.max_in_flight, address=args.address, actors=(low, high), rules_off=rules_off)
+        max_in_flight=args.max_in_flight, address=args.address, actors=(low, high), rules_off=rules_off,
+        segmenter=args.segmenter)
     try:
         batch_config, note = BatchConfig.resolve(config, args.backend, base_urls=urls, options=options)
     except ConfigError as exc:
@@ -280,70 +222,6 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     for name, schema in schemas.items():
         path = atomic_write_text(Path(args.write) / name, json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
         _print_err(f"kaifaqu: wrote {path}")
-    return EXIT_OK
-
-
-# --- zones -----------------------------------------------------------------
-
-def _add_zones(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("zones", help="list the development zones of an output folder, merged across articles")
-    p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract` (profiles.jsonl or zones.jsonl)")
-    p.add_argument("--json", action="store_true", help="print one JSON object per zone per line")
-    p.add_argument("--unlinked", action="store_true",
-                   help="only the zones that did not link to the catalog, with their candidates "
-                        "(to add to a --catalog file, docs/catalog.md)")
-    p.set_defaults(func=_cmd_zones)
-
-
-def _zone_candidates(zone: dict) -> list[dict]:
-    """Return the distinct catalog candidates the mentions of an unlinked zone were offered, best first."""
-    best: dict[str, dict] = {}
-    for mention in zone.get("mentions", []):
-        for candidate in mention.get("link_candidates") or []:
-            code = candidate.get("catalog_code")
-            if code and (code not in best or candidate.get("score", 0) > best[code].get("score", 0)):
-                best[code] = candidate
-    return sorted(best.values(), key=lambda c: (-c.get("score", 0), c["catalog_code"]))
-
-
-def _cmd_zones(args: argparse.Namespace) -> int:
-    import json
-
-    from .core.facts import zone_fact_kinds
-    from .zones.registry import read_registry
-
-    registry = read_registry(args.out)
-    if args.unlinked:
-        registry = [{**z, "link_candidates": _zone_candidates(z)} for z in registry
-                    if not z.get("unassigned") and not z.get("catalog_code")]
-    if args.json:
-        for zone in registry:
-            print(json.dumps(zone, ensure_ascii=False))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    if args.unlinked:
-        for column in ("zone", "type", "province", "city", "candidates"):
-            table.add_column(column)
-        for zone in registry:
-            offered = "; ".join(f"{c['catalog_code']} {c.get('official_name') or ''} {c.get('score')}"
-                                + (f" ({c['reason']})" if c.get("reason") else "") for c in zone["link_candidates"])
-            table.add_row(zone.get("canonical") or "", zone.get("type") or "", zone.get("province") or "",
-                          zone.get("city") or "", offered)
-    else:
-        counted = [kind.name for kind in zone_fact_kinds()]
-        for column in ("zone", "type", "city", "province", "level", "code"):
-            table.add_column(column)
-        for column in ["articles", *counted]:
-            table.add_column(column, justify="right")
-        for zone in registry:
-            row = [zone.get("canonical") or "(unassigned)"]
-            row += [zone.get(k) or "" for k in ("type", "city", "province", "level", "catalog_code")]
-            row += [str(len(zone.get("sources", [])))] + [str(len(zone.get(c, []))) for c in counted]
-            table.add_row(*row)
-    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False).print(table)
     return EXIT_OK
 
 

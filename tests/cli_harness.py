@@ -71,7 +71,8 @@ def start_kaifaqu(*args: object, env: Mapping[str, str] | None = None, setup: st
 
 def llm_args(server: FakeOpenAIServer, *, concurrency: int = 4, mode: str | None = None) -> list[str]:
     """Return the ``extract`` flags that aim the llm backend at ``server``."""
-    args = ["--backend", "llm", "--base-url", server.url, "--model", "fake", "--concurrency", str(concurrency), "-q"]
+    args = ["--backend", "llm", "--base-url", server.url, "--model", "fake", "--concurrency", str(concurrency), "-q",
+            "--segmenter", "layout"]  # these tests count extraction requests; tests/test_model_segmenter.py asks the model
     return args + (["--mode", mode] if mode else [])
 
 

@@ -39,7 +39,8 @@ def test_model_run_records_mode_and_why_without_the_key(tmp_path):
     with fake.FakeOpenAIServer(fake.rejecting("json_schema"), prompt_cache="openai") as server:
         url = server.url.replace("http://", "http://user:pw-secret-9876@")
         proc = kaifaqu("extract", *PAGES[:2], "-o", out, "--backend", "llm", "--model", "fake", "--base-url", url,
-                       "--endpoint", "vllm", "--concurrency", "1", "--cache-dir", tmp_path / "cache", "-q", env=env)
+                       "--endpoint", "vllm", "--concurrency", "1", "--cache-dir", tmp_path / "cache", "-q",
+                       "--segmenter", "layout", env=env)  # the articles' requests negotiate the mode here
     assert proc.returncode == 0, proc.stderr
     text = (out / "manifest.json").read_text(encoding="utf-8")
     assert KEY not in text and "pw-secret-9876" not in text

@@ -160,7 +160,7 @@ def test_password_in_the_base_url_is_a_secret_too(tmp_path) -> None:
         url = server.url.replace("http://", f"http://proxyuser:{password}@")
         env = cli_env(KAIFAQU_API_KEY=_secret())
         proc = kaifaqu("extract", PAGE, "-o", out, "--backend", "llm", "--base-url", url, "--model", "fake",
-                       "--concurrency", "1", "--cache-dir", cache, env=env)
+                       "--concurrency", "1", "--cache-dir", cache, "--segmenter", "layout", env=env)
         sent = server.requests[0].headers.get("authorization", "")
     assert proc.returncode == 1, proc.stderr
     assert "proxyuser:***@127.0.0.1" in proc.stderr and "HTTP 502 from http://proxyuser:***@" in proc.stderr

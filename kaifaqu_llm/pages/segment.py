@@ -34,7 +34,7 @@ headline give ``subtitle``. Authors come from the author line, the reporters of 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..core.document import Article, Page
@@ -205,6 +205,28 @@ def _apply_header(draft: _Draft, lines: list[Line], kinds: list[str], i: int, j:
     draft.check_lead = True
 
 
+def add_line(draft: _Draft, ln: Line, kind: str, caption: bool, runon_ends: Callable[[], bool]) -> bool:
+    """Add the body line ``ln`` to ``draft``: a (下转X版) marker at its end sets ``continues_to``, a (完) or a
+    byline run on after the last sentence is cut off (the names become authors; an unbracketed run-on byline
+    only when ``runon_ends()`` says the article ends here). Return True when the line closes the article."""
+    cut, closes = len(ln.text), False
+    to = marker_to(ln.text)
+    if to:
+        draft.continues_to, cut, closes = to[0], to[1], True
+    done = end_mark(ln.text[:cut].rstrip())
+    if done is not None:
+        cut, closes = done, True
+    if caption:
+        draft.captions.append(ln.text)
+    runon = None if caption else runon_byline(ln.text[:cut].rstrip())
+    if runon and (runon[2] or runon_ends()):
+        draft.authors.extend(runon[1])
+        cut, closes = runon[0], True
+    draft.add_body(ln, 0, cut, kind, caption)
+    draft.last = ln
+    return closes
+
+
 def _join(prev: tuple[Line, int, int, str], nxt: tuple[Line, int, int, str]) -> str:
     """Return the separator between two body pieces: "" to mend a broken sentence, else newline."""
     a, b = prev[0].text[prev[1]:prev[2]], nxt[0].text[nxt[1]:nxt[2]]
@@ -293,22 +315,8 @@ def segment(page: Page) -> list[Article]:
             cur = _Draft(ln, ln, after_end=cur is not None)
             drafts.append(cur)
             ended = False
-        cut, closes = len(ln.text), False
-        to = marker_to(ln.text)
-        if to:
-            cur.continues_to, cut, closes = to[0], to[1], True
-        done = end_mark(ln.text[:cut].rstrip())
-        if done is not None:
-            cut, closes = done, True
-        if i in captions:
-            cur.captions.append(ln.text)
-        runon = None if i in captions else runon_byline(ln.text[:cut].rstrip())
-        if runon and (runon[2] or i + 1 >= n or kinds[i + 1] != BODY
-                      or _headline_follows(lines, kinds, i, Context(gap, cur.title))):
-            cur.authors.extend(runon[1])
-            cut, closes = runon[0], True
-        cur.add_body(ln, 0, cut, kind, i in captions)
-        cur.last = ln
+        closes = add_line(cur, ln, kind, i in captions, lambda: (
+            i + 1 >= n or kinds[i + 1] != BODY or _headline_follows(lines, kinds, i, Context(gap, cur.title))))
         if closes:
             ended, end_at = True, i
         i += 1
@@ -320,12 +328,14 @@ def segment_text(text: str, source: str = "<memory>") -> list[Article]:
     return segment(Page(source=source, text=text))
 
 
-def segment_paths(paths: Sequence[str | os.PathLike[str]], stitch: bool = False
+def segment_paths(paths: Sequence[str | os.PathLike[str]], stitch: bool = False,
+                  split: Callable[[list[Page]], dict[str, list[Article]]] | None = None,
                   ) -> tuple[list[tuple[Page, list[Article]]], list[str]]:
     """Read and segment page files (directories expand to their ``*.txt``); return
     ``([(page, articles)], errors)`` where each error is one ``'<file>: <problem>'`` line.
     With ``stitch``, (下转) articles are joined to their (上接) fragments across the pages given
-    (see ``_stitch``); a joined article is listed on its head's page, its fragment nowhere."""
+    (see ``_stitch``); a joined article is listed on its head's page, its fragment nowhere. ``split`` cuts
+    the pages read into articles by source name instead of :func:`segment` (the model segmenter)."""
     pages: list[Page] = []
     errors: list[str] = []
     names: set[str] = set()
@@ -338,7 +348,7 @@ def segment_paths(paths: Sequence[str | os.PathLike[str]], stitch: bool = False
             pages.append(item)
         else:
             errors.append(str(item))
-    by_page = {page.source: segment(page) for page in pages}
+    by_page = split(pages) if split else {page.source: segment(page) for page in pages}
     if stitch and len(pages) > 1:
         joined: dict[str, list[Article]] = {page.source: [] for page in pages}
         for article in stitch_articles(by_page):

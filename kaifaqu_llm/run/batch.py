@@ -96,7 +96,9 @@ class BatchConfig:
     def from_model_config(cls, config: ModelConfig | None, *, backend: str = "llm", base_urls: Sequence[str] = (),
                           **values: Any) -> BatchConfig:
         """Return a batch config for ``config`` (its key left out); ``base_urls`` overrides its base URL."""
-        if config is None or not backend_spec(backend).needs_model:
+        options = values.get("options")
+        segments = options is not None and options.segmenter == "model"  # the model cuts pages for any backend
+        if config is None or not (backend_spec_or_none(backend, needs_model=True) or segments):
             return cls(backend=backend, **values)
         urls = tuple(base_urls) or (config.effective_base_url,)
         return cls(backend=backend, base_urls=urls, model=config, **values)
@@ -127,6 +129,17 @@ class BatchConfig:
             key = os.environ.get("OPENAI_API_KEY") or None
         return (self.model or ModelConfig()).with_(base_url=base_url, api_key=key)
 
+    def segmenter(self) -> str:
+        """Return the segmenter this run cuts pages with: ``layout`` or ``model`` (``options.segmenter`` resolved
+        by :func:`~..extract.llm.segmenter.resolve_segmenter`; raises :class:`ConfigError` for ``model`` without one)."""
+        if self.options.segmenter == "layout":
+            return "layout"
+        from ..extract.llm.segmenter import resolve_segmenter
+
+        model = self.model_config(self.base_urls[0] if self.base_urls else self.model.base_url) if self.model else None
+        return resolve_segmenter(self.options.segmenter, model,
+                                 model_backend=backend_spec_or_none(self.backend, needs_model=True))
+
     def fingerprint(self) -> str:
         """Return a digest of every setting that shapes a record (not concurrency, cache place or transport)."""
         shaping: dict[str, Any] = {"backend": self.backend, "prompt_version": self.prompt_version,
@@ -135,6 +148,13 @@ class BatchConfig:
             shaping["model"] = {f: getattr(self.model, f) for f in ("model", *_MODEL_SETTINGS) if f not in _TRANSPORT}
             shaping["base_urls"] = self.base_urls[:1]  # replicas are interchangeable; the first names the cache
         shaping["catalogs"] = [_file_digest(c) for c in self.options.catalogs]
+        if self.segmenter() == "model":  # pages cut another way make other articles: never resume across
+            from ..extract.llm.segmenter import DEFAULT_SEGMENT_PROMPT, load_segment_prompt
+
+            shaping["segmenter"] = {"prompt": load_segment_prompt(DEFAULT_SEGMENT_PROMPT).fingerprint,
+                                    "base_url": self.base_urls[:1], "model": {
+                                        f: getattr(self.model, f) for f in ("model", *_MODEL_SETTINGS)
+                                        if f not in _TRANSPORT}}
         return hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -29,8 +29,8 @@ from ..extract.backend import Usage
 from ..outputs.files import PROFILES_FILE
 from .batch import BatchConfig, Worker, _worker, close_workers, per_worker_in_flight
 from .options import ExtractOptions
-from .preflight import check_servers, preflight
-from .rows import PageSource, article_row, page_problem, segment_pages
+from .preflight import check_segment_server, check_servers, preflight
+from .rows import PageSource, article_row, model_cuts, page_problem, segment_pages
 from .shards import Collector, ShardPlan, new_plans, shard_of
 
 __all__ = ["ExtractResult", "BatchResult", "RunOutcome", "run_async", "run", "extract_batch", "inline_engine",
@@ -119,8 +119,9 @@ def _run_lines(out: Path, plans: Sequence[ShardPlan]) -> Iterator[str]:
 class _Rows:
     """The article rows of the shards still to run, in shard order: kept, or read again page by page."""
 
-    def __init__(self, source: PageSource, plans: Sequence[ShardPlan], kept: bool) -> None:
-        self.source, self.plans, self.kept = source, [p for p in plans if not p.done], kept
+    def __init__(self, source: PageSource, plans: Sequence[ShardPlan], kept: bool,
+                 cuts: dict[str, list] | None = None) -> None:
+        self.source, self.plans, self.kept, self.cuts = source, [p for p in plans if not p.done], kept, cuts
 
     def __len__(self) -> int:
         return sum(len(plan.articles) for plan in self.plans)
@@ -132,13 +133,14 @@ class _Rows:
                 continue
             for position in plan.positions:
                 page = self.source.read(position)
-                for article in segment_pages([page], False):
+                for article in segment_pages([page], False, self.cuts):
                     yield article_row(article, {page.source: page})
 
 
-def _plan(source: PageSource, options: ExtractOptions, fingerprint: str, out: Path
-          ) -> tuple[list[ShardPlan], list[dict], list[str], bool]:
-    """Return ``(plans, manifest page entries, page problems, rows kept)`` after one pass over the pages."""
+def _plan(source: PageSource, options: ExtractOptions, fingerprint: str, out: Path,
+          cuts: dict[str, list] | None = None) -> tuple[list[ShardPlan], list[dict], list[str], bool]:
+    """Return ``(plans, manifest page entries, page problems, rows kept)`` after one pass over the pages
+    (``cuts``: the model segmenter's articles by page source, see :func:`.rows.model_cuts`)."""
     plans, infos, problems = new_plans(options.shards), [], []
     keep, chars = True, 0
 
@@ -149,7 +151,7 @@ def _plan(source: PageSource, options: ExtractOptions, fingerprint: str, out: Pa
     if options.stitch:
         numbered = list(source.numbered())
         pages = [page for _, page in numbered]
-        articles = segment_pages(pages, True)
+        articles = segment_pages(pages, True, cuts)
         by_source = {page.source: page for page in pages}
         covered = {a.source for a in articles} | {part[0] for a in articles for part in a.parts}
         for position, page in numbered:
@@ -163,7 +165,7 @@ def _plan(source: PageSource, options: ExtractOptions, fingerprint: str, out: Pa
             plans[shard_of(article.source, options.shards)].add_row(article_row(article, by_source), True)
     else:
         for position, page in source.numbered():
-            articles = segment_pages([page], False)
+            articles = segment_pages([page], False, cuts)
             if not articles:
                 problems.append(page_problem(page))
             plan = plans[shard_of(page.source, options.shards)]
@@ -302,17 +304,21 @@ class _Run:
         self.temp = None if out_dir is not None else tempfile.mkdtemp(prefix="kaifaqu-")
         self.out = Path(out_dir if out_dir is not None else self.temp)
         self.source = PageSource(inputs)
-        self.plans, self.infos, self.problems, kept = _plan(self.source, options, self.config.fingerprint(), self.out)
-        if check_server and any(plan.articles for plan in self.plans if not plan.done):
-            try:
-                check_servers(self.config, lambda: _Rows(self.source, self.plans, kept))  # before OUT is touched
-            except Exception:
-                if self.temp is not None:
-                    shutil.rmtree(self.temp, ignore_errors=True)
-                raise
+        try:  # the servers are checked before OUT is touched: first the segmenter's, then after planning
+            if check_server and self.config.segmenter() == "model":
+                check_segment_server(self.config, lambda: iter(self.source))
+            self.cuts, self.segments = model_cuts(self.source, self.config, options)
+            self.plans, self.infos, self.problems, kept = _plan(self.source, options, self.config.fingerprint(),
+                                                               self.out, self.cuts)
+            if check_server and any(plan.articles for plan in self.plans if not plan.done):
+                check_servers(self.config, lambda: _Rows(self.source, self.plans, kept, self.cuts))
+        except Exception:
+            if self.temp is not None:
+                shutil.rmtree(self.temp, ignore_errors=True)
+            raise
         self.progress = _progress(sum(len(p.articles) for p in self.plans if not p.done), options.progress)
         self.collector = Collector(self.out, self.plans, self.config.backend, self.progress)
-        self.rows = _Rows(self.source, self.plans, kept)
+        self.rows = _Rows(self.source, self.plans, kept, self.cuts)
         self.small = kept and not options.stitch
         self.collector.start()
 
@@ -336,6 +342,10 @@ class _Run:
         notice = getattr(_catalog_notice(self.options), "notice", None)
         if notice:
             result.notes.append(notice)
+        if self.segments:  # the model segmenter's requests count in the run's usage
+            from ..extract.llm.segmenter import segment_notes
+
+            result.notes += segment_notes(self.segments, into=result.usage)
         if self.temp is not None or self.small:  # a small run keeps its records; a large one reads them on demand
             result.kept_records = [json.loads(line) for line in _run_lines(self.out, plans)]
         from .provenance import run_entry, utc_now

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from ..core.errors import ConfigError
 
-__all__ = ["ENGINES", "FORMATS", "ExtractOptions", "BatchOptions"]
+__all__ = ["ENGINES", "FORMATS", "SEGMENTERS", "ExtractOptions", "BatchOptions"]
 
 ENGINES = ("inline", "local", "ray")
 FORMATS = ("jsonl", "csv", "sqlite")
+SEGMENTERS = ("auto", "layout", "model")  # extract/llm/segmenter.py resolves them
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ExtractOptions:
     actors: tuple[int, int] = (1, 2)
     batch_size: int | None = None
     rules_off: tuple[str, ...] = ()  # rule names (extract/rules/lexicons/rules.json) the rules backend skips
+    # layout (the library's default) | model | auto (the model when the run uses one; the CLI's default)
+    segmenter: str = "layout"
 
     def __post_init__(self) -> None:
         from ..extract.registry import backend_names
@@ -61,6 +64,8 @@ class ExtractOptions:
                 parse_rule_names(self.rules_off)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+        if self.segmenter not in SEGMENTERS:
+            raise ConfigError(f"unknown segmenter {self.segmenter!r} (choose from {', '.join(SEGMENTERS)})")
         if self.backend not in backend_names(auto=True):
             raise ConfigError(f"unknown backend {self.backend!r} (choose from {', '.join(backend_names(auto=True))})")
         if self.concurrency < 1:

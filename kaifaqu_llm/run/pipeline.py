@@ -85,14 +85,16 @@ async def extract_async(
         options, backend = replace(options, backend=backend), None
     backends: tuple[Any, ...] = ()
     if backend is None:
-        if config is None and options.backend != "rules":
+        if config is None and (options.backend != "rules" or options.segmenter == "model"):
             from ..extract.llm.config import ModelConfig
 
             config = ModelConfig.resolve()
         batch_config, note = BatchConfig.resolve(config, options.backend, options=options)
     else:
         name = getattr(backend, "name", None) or CUSTOM
-        batch_config, note = BatchConfig(backend=name, options=options, registered=False), f"using the {name} backend"
+        model = config if options.segmenter != "layout" else None  # only the model segmenter may use it
+        batch_config = BatchConfig.from_model_config(model, backend=name, options=options, registered=False)
+        note = f"using the {name} backend"
         backends = (backend,)
     return await run_async(inputs, out_dir, batch_config, options, note=note, backends=backends)
 

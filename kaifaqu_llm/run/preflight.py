@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..core.errors import ConfigError, TransportError, redact
 
-__all__ = ["check_out_dir", "check_cache_dir", "check_server", "check_servers", "preflight", "PROBE_TIMEOUT"]
+__all__ = ["check_out_dir", "check_cache_dir", "check_server", "check_servers", "check_segment_server", "preflight", "PROBE_TIMEOUT"]
 
 PROBE_TIMEOUT = 5.0  # seconds: a server that is up accepts a connection long before this
 
@@ -141,6 +141,21 @@ def check_servers(config: Any, rows: Callable[[], Iterable[dict]]) -> None:
         except TransportError:
             if not _all_cached(config, rows()):
                 raise
+
+
+def check_segment_server(config: Any, pages: Callable[[], Iterable[Any]]) -> None:
+    """Return None when the server the model segmenter asks (``config``'s first) answers, or when the cache
+    holds the cut of every one of ``pages()``; raise :class:`TransportError` otherwise, before any request."""
+    model = config.model_config(config.base_urls[0] if config.base_urls else config.model.base_url)
+    try:
+        check_server(model.effective_base_url, api_key=model.api_key, secrets=model.secrets(),
+                     timeout=min(PROBE_TIMEOUT, model.timeout))
+    except TransportError:
+        from ..extract.llm.segmenter import pages_cached
+
+        options = config.options
+        if not (options.use_cache and not options.refresh and pages_cached(pages(), model, options.cache_dir)):
+            raise
 
 
 def _all_cached(config: Any, rows: Iterable[dict]) -> bool:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..core.document import Article, Page
 from ..core.errors import InputError
 
 __all__ = ["PageSource", "doc_id_of", "article_row", "article_rows", "row_article", "segment_pages",
-           "page_problem"]
+           "model_cuts", "page_problem"]
 
 
 class PageSource:
@@ -88,16 +88,38 @@ class PageSource:
             yield position, page
 
 
-def segment_pages(pages: Sequence[Page], stitch: bool) -> list[Article]:
-    """Return the articles of ``pages`` in page order, stitched across pages when asked."""
+def segment_pages(pages: Sequence[Page], stitch: bool, cuts: Mapping[str, list[Article]] | None = None
+                  ) -> list[Article]:
+    """Return the articles of ``pages`` in page order, stitched across pages when asked; a page found in
+    ``cuts`` (``{source: articles}``, e.g. the model segmenter's) keeps those articles, others are cut by layout."""
     from ..pages.segment import segment
 
-    by_page = {page.source: segment(page) for page in pages}
+    cuts = cuts or {}
+    by_page = {page.source: cuts[page.source] if page.source in cuts else segment(page) for page in pages}
     if stitch and len(pages) > 1:
         from ..pages.stitch import stitch as stitch_articles
 
         return stitch_articles(by_page)
     return [article for page in pages for article in by_page[page.source]]
+
+
+def model_cuts(source: PageSource, config: Any, options: Any) -> tuple[dict[str, list[Article]] | None, list]:
+    """Return ``({source: articles}, [PageSegments])`` of every page of ``source`` cut by the model segmenter,
+    or ``(None, [])`` when ``config`` (a :class:`~.batch.BatchConfig`) segments by layout.
+
+    The pages are asked for all at once (``options.budget`` in flight) before the shards are planned, so
+    every engine gets the same articles; the cuts are kept for the run (a page read again is not re-asked).
+    """
+    if config.segmenter() != "model":
+        return None, []
+    from ..extract.llm.segmenter import segment_with
+    from .engine import run_blocking
+
+    model = config.model_config(config.base_urls[0] if config.base_urls else config.model.base_url)
+    results = run_blocking(segment_with(list(source), "model", model, cache_dir=options.cache_dir,
+                                        use_cache=options.use_cache, refresh=options.refresh,
+                                        concurrency=options.budget))
+    return {r.page.source: r.articles for r in results}, results
 
 
 def page_problem(page: Page) -> str:

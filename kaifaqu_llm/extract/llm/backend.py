@@ -26,10 +26,11 @@ import functools
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import instructor
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from ..backend import BackendResult, Usage
@@ -60,6 +61,7 @@ logging.getLogger("instructor").addHandler(logging.NullHandler())
 _log = logging.getLogger(__name__)
 
 _SCHEMA_DIGEST = hashlib.sha256(canonical_json(compact_schema(ArticleProfile)).encode()).hexdigest()[:16]
+M = TypeVar("M", bound=BaseModel)
 
 
 def _add_tokens(usage: Usage, completion_usage: Any) -> None:
@@ -274,10 +276,30 @@ class LLMBackend:
             raise ResponseError(f"no valid profile after {attempts} attempt(s): {first['list']}: {first['reason']}")
         return profile, rejected
 
+    async def structured(self, messages: list[dict], model: type[M], usage: Usage) -> M:
+        """Return the validated ``model`` answer to ``messages`` (e.g. a page segmentation) on the profiles' request
+        path (retries, circuit breaker); an invalid answer is re-asked with its error (``config.reask`` times).
+        Raises :class:`ExtractionError`."""
+        before, attempts, subject = usage.requests, 1, id(messages)
+        try:
+            raw, why = await self._ask(messages, usage, self.config.temperature, subject, response_model(model))
+            while raw is None and attempts <= self.config.reask:
+                note = reask_message(attempts, unreadable=why)
+                usage.reasks += 1
+                temperature = reask_temperature(self.config.temperature, attempts)
+                attempts += 1
+                raw, why = await self._ask([*messages, note], usage, temperature, subject, response_model(model))
+        finally:
+            usage.retries += max(usage.requests - before - 1, 0)
+        if raw is None:
+            raise ResponseError(f"no valid {model.__name__} after {attempts} attempt(s): {why}")
+        return model.model_validate(raw)
+
     async def _ask(
-        self, messages: list[dict], usage: Usage, temperature: float, article: int
+        self, messages: list[dict], usage: Usage, temperature: float, article: int, model: type[Any] | None = None
     ) -> tuple[dict | None, str | None]:
-        """Return ``(parsed answer, None)`` or ``(None, why it could not be read)``, retrying transport failures."""
+        """Return ``(parsed answer, None)`` or ``(None, why it could not be read)``, retrying transport failures;
+        ``article`` keys the circuit breaker, ``model`` is what instructor parses (default: the lenient profile)."""
         policy = self.config.retry
         retrying = AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
@@ -292,7 +314,7 @@ class LLMBackend:
                 with attempt:
                     self.breaker.check()  # open: raises TransportError, which is not retried
                     attempts += 1
-                    return await self._attempt(messages, usage, article, temperature)
+                    return await self._attempt(messages, usage, article, temperature, model)
         except openai.APIError as exc:
             raise transport_error(exc, self.config.effective_base_url, self.config.timeout, attempts) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
@@ -304,12 +326,12 @@ class LLMBackend:
                   state.attempt_number, redact(str(error), *self.config.secrets()))
 
     async def _attempt(
-        self, messages: list[dict], usage: Usage, article: int, temperature: float
+        self, messages: list[dict], usage: Usage, article: int, temperature: float, model: type[Any] | None = None
     ) -> tuple[dict | None, str | None]:
         """One request (with its mode fallbacks and reasks), its outcome told to the circuit breaker."""
         try:
             answer = await self._negotiator.run(
-                functools.partial(self._call, messages, usage, temperature=temperature))
+                functools.partial(self._call, messages, usage, temperature=temperature, model=model))
         except openai.APIError as exc:
             kind, line = failure_kind(exc, self.config.effective_base_url)
             was_open = self.breaker.is_open
@@ -324,7 +346,7 @@ class LLMBackend:
         return answer
 
     async def _call(
-        self, messages: list[dict], usage: Usage, mode: str, *, temperature: float
+        self, messages: list[dict], usage: Usage, mode: str, *, temperature: float, model: type[Any] | None = None
     ) -> tuple[dict | None, str | None]:
         """One request in ``mode``: the answer parsed as JSON, or why it could not be; transport errors raise."""
         hooks = Hooks()
@@ -340,7 +362,7 @@ class LLMBackend:
         try:
             answer, completion = await self._instructor(mode).create_with_completion(
                 messages=messages,
-                response_model=response_model(),
+                response_model=model or response_model(),
                 max_retries=0,  # one attempt: reasks are ours (salvage first, then ask only for what was lost)
                 strict=False,  # lenient coercion ("true" → True): small local models need it
                 hooks=hooks,

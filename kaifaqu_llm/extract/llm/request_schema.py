@@ -85,8 +85,11 @@ def field_guide(model: type[BaseModel] = ArticleProfile) -> str:
 
 
 @functools.cache
-def response_model() -> type[Any]:
+def response_model(model: type[BaseModel] | None = None) -> type[Any]:
     """Return the model instructor is given: it parses any JSON object, its request schema the compact one.
+
+    ``model`` (another task's answer, e.g. a page segmentation) is validated by instructor itself and
+    requested with its own compact schema.
 
     Every mode builds its request from ``model_json_schema()``, so answering it with
     :func:`compact_schema` of :class:`ArticleProfile` sends the compact schema in every mode;
@@ -94,15 +97,15 @@ def response_model() -> type[Any]:
     for instructor once: given a plain model, instructor wraps it anew and regenerates
     its schema on every request (~3 ms of CPU each; benchmarks/results.md, section 2).
     """
-    model = instructor.openai_schema(lenient_profile_model())
-    schema = compact_schema(ArticleProfile)
-    generate = model.model_json_schema
+    wrapped = instructor.openai_schema(model or lenient_profile_model())
+    schema = compact_schema(model or ArticleProfile)
+    generate = wrapped.model_json_schema
 
     def model_json_schema(cls: type, *args: Any, **kwargs: Any) -> dict:
         return generate(*args, **kwargs) if args or kwargs else copy.deepcopy(schema)  # callers may mutate it
 
-    model.model_json_schema = classmethod(model_json_schema)  # type: ignore[method-assign, assignment]
-    return model
+    wrapped.model_json_schema = classmethod(model_json_schema)  # type: ignore[method-assign, assignment]
+    return wrapped
 
 
 @functools.cache
