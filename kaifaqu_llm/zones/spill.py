@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["ZoneStore", "key_text", "dump_streamed", "atomic_write_pieces"]
+__all__ = ["ZoneStore", "open_spill", "key_text", "dump_streamed", "atomic_write_pieces"]
 
 _SCHEMA = """
 CREATE TABLE sources (zone TEXT, akey TEXT, article TEXT, prim INTEGER, PRIMARY KEY (zone, akey));
@@ -79,17 +79,24 @@ def dump_streamed(head: dict, lists: Mapping[str, Iterable[str | Iterable[str]]]
         yield "]"
 
 
+def open_spill(directory: str | os.PathLike[str] | None, schema: str) -> tuple[sqlite3.Connection, str]:
+    """Return a new scratch SQLite database in ``directory`` (the system temp dir when None) with ``schema``,
+    in an open transaction, and its path; the caller deletes the file. Its page cache is capped at 8 MB."""
+    fd, path = tempfile.mkstemp(prefix=".kaifaqu.", suffix=".spill", dir=directory)
+    os.close(fd)
+    db = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-8000"):
+        db.execute(f"PRAGMA {pragma}")
+    db.executescript(schema)
+    db.execute("BEGIN")
+    return db, path
+
+
 class ZoneStore:
     """Sources, mentions and merged facts of every zone in a temporary SQLite file, deleted on :meth:`close`."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix=".zones.", suffix=".spill", dir=directory)
-        os.close(fd)
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-8000"):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(_SCHEMA)
-        self.db.execute("BEGIN")
+        self.db, self.path = open_spill(directory, _SCHEMA)
         self._loose = 0
         self._mark = _dumps(f"\x00{uuid.uuid4().hex}\x00")
 
