@@ -101,3 +101,9 @@ def test_registry_memory_stays_flat_when_the_batch_grows(tmp_path):
     # registry held in memory grows by more than its JSON (7× the output's growth); what grows here is
     # CPython's free lists of small objects filling up to their fixed size (~5% of the output's growth).
     assert large - small < grown / 10, (small, large, grown)
+
+
+def test_a_killed_runs_scratch_file_is_cleared(tmp_path):
+    (tmp_path / ".kaifaqu.abc123.spill").write_bytes(b"left by a killed run")
+    write_registry(tmp_path, read_profiles(FIXTURE))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zones.jsonl"]

@@ -132,7 +132,8 @@ class _Attribution:
                         "grounded": mention.get("grounded"), "start": mention.get("start"), "end": mention.get("end")}
                 self.db.execute("INSERT INTO links VALUES (?, ?, ?, ?) ON CONFLICT (aid, zone) "
                                 "DO UPDATE SET prim = prim OR excluded.prim",
-                                (aid, zone["zone_id"], json.dumps(link, ensure_ascii=False), int(bool(mention.get("primary")))))
+                                (aid, zone["zone_id"], json.dumps(link, ensure_ascii=False),
+                                 int(bool(mention.get("primary")))))
             for kind in kinds:
                 for fact in zone.get(kind.name, []):
                     for occ in fact.get("occurrences", [fact]):

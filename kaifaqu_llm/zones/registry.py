@@ -11,6 +11,12 @@ Facts of an article are attributed to its primary zone(s) — to its first zone
 when none is primary — and facts with the same key (e.g. an indicator's name,
 value, unit and period) are merged, keeping every occurrence's provenance.
 Articles naming no zone go to an ``unassigned`` bucket, reported, not dropped.
+
+The registry is built in two passes over the records and holds only the
+grouping (one entry per distinct name) and a few votes per zone in memory:
+sources, mentions and facts are spilled to SQLite (zones.spill) and each
+zone's line is streamed from there, so ``zones.jsonl`` costs the same memory
+for 4 MB of pages as for 64 MB.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from ..core.errors import input_error
 from ..core.facts import zone_fact_kinds
 from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
 from .names import REGISTRY, fold_name, parse_name, province_prefix
-from .spill import ZoneStore, atomic_write_pieces, dump_streamed, key_text
+from .spill import ZoneStore, atomic_write_pieces, dump_streamed, key_text, remove_stale_spills
 
 __all__ = ["ZoneName", "zone_name", "build_registry", "write_registry", "write_zones", "read_registry", "UNASSIGNED"]
 
@@ -349,6 +355,7 @@ def write_registry(out_dir: str | Path, records: Iterable[dict]) -> Path:
         records = list(records)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_spills(out)
     pieces = itertools.chain.from_iterable(_zone_lines(records, out))
     return atomic_write_pieces(out / "zones.jsonl", pieces)
 

@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["ZoneStore", "open_spill", "key_text", "dump_streamed", "atomic_write_pieces"]
+__all__ = ["ZoneStore", "open_spill", "remove_stale_spills", "key_text", "dump_streamed", "atomic_write_pieces"]
 
+_PREFIX, _SUFFIX = ".kaifaqu.", ".spill"
 _SCHEMA = """
 CREATE TABLE sources (zone TEXT, akey TEXT, article TEXT, prim INTEGER, PRIMARY KEY (zone, akey));
 CREATE TABLE mentions (zone TEXT, body TEXT);
@@ -79,10 +80,18 @@ def dump_streamed(head: dict, lists: Mapping[str, Iterable[str | Iterable[str]]]
         yield "]"
 
 
+def remove_stale_spills(directory: Path) -> None:
+    """Delete scratch files a killed run left in ``directory`` (one still in use stays readable to its
+    process: POSIX keeps an open file until it is closed)."""
+    for stale in directory.glob(f"{_PREFIX}*{_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
 def open_spill(directory: str | os.PathLike[str] | None, schema: str) -> tuple[sqlite3.Connection, str]:
     """Return a new scratch SQLite database in ``directory`` (the system temp dir when None) with ``schema``,
     in an open transaction, and its path; the caller deletes the file. Its page cache is capped at 8 MB."""
-    fd, path = tempfile.mkstemp(prefix=".kaifaqu.", suffix=".spill", dir=directory)
+    fd, path = tempfile.mkstemp(prefix=_PREFIX, suffix=_SUFFIX, dir=directory)
     os.close(fd)
     db = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-8000"):
