@@ -126,12 +126,18 @@ def test_crash_mid_write_keeps_the_old_files(tmp_path, records, registry, monkey
         raise RuntimeError("disk on fire")
 
     # a crash while the SQLite rows are being inserted
-    real_rows = _export.table_rows
-    monkeypatch.setattr(_export, "table_rows", lambda *a: {**real_rows(*a), "zones": [{"zone_id": object()}]})
+    real = _export._Attribution
+
+    class Unwritable(real):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.zone_rows = [*self.zone_rows, {"zone_id": object()}]
+
+    monkeypatch.setattr(_export, "_Attribution", Unwritable)
     with pytest.raises(sqlite3.Error):
         write_sqlite(tmp_path, records, registry)
     # a crash while a CSV is being written out
-    monkeypatch.setattr(_export, "table_rows", real_rows)
+    monkeypatch.setattr(_export, "_Attribution", real)
     monkeypatch.setattr(os, "fsync", explode)
     with pytest.raises(RuntimeError):
         write_csv(tmp_path, records[:1], registry)
@@ -142,14 +148,12 @@ def test_crash_mid_write_keeps_the_old_files(tmp_path, records, registry, monkey
 
 def test_dangling_zone_reference_fails_the_sqlite_write(tmp_path, records, registry, monkeypatch):
     # rows pointing at a zone that has no row must fail the write, not produce a database with dangling keys
-    real_rows = _export.table_rows
+    class WithoutYanhu(_export._Attribution):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.zone_rows = [z for z in self.zone_rows if z["canonical"] != "盐湖高新技术产业园"]
 
-    def without_yanhu(*args):
-        tables = real_rows(*args)
-        tables["zones"] = [z for z in tables["zones"] if z["canonical"] != "盐湖高新技术产业园"]
-        return tables
-
-    monkeypatch.setattr(_export, "table_rows", without_yanhu)
+    monkeypatch.setattr(_export, "_Attribution", WithoutYanhu)
     with pytest.raises(sqlite3.IntegrityError):
         write_sqlite(tmp_path, records, registry)
     assert list(tmp_path.iterdir()) == []

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 import sqlite3
@@ -26,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..core.facts import zone_fact_kinds
-from .files import atomic_write_text
+from ..zones.spill import key_text, open_spill
 
 __all__ = [
     "article_id",
@@ -109,78 +108,128 @@ def _cell(value: object) -> object:
     return value
 
 
-def _attribution(registry: list[dict]) -> tuple[dict, dict]:
-    """Map each article to its zone links, and each fact occurrence to the zone it was merged into."""
-    links: dict[str, dict[str, dict]] = {}
-    owner: dict[tuple, str] = {}
-    for zone in registry:
-        if zone.get("unassigned"):
-            continue
-        for mention in zone.get("mentions", []):
-            aid = article_id(mention["source"], mention["article_index"])
-            link = links.setdefault(aid, {}).setdefault(zone["zone_id"], {
-                "article_id": aid, "zone_id": zone["zone_id"], "is_primary": False,
-                "mention": mention.get("mention"), "evidence": mention.get("evidence"),
-                "grounded": mention.get("grounded"), "start": mention.get("start"), "end": mention.get("end")})
-            link["is_primary"] = link["is_primary"] or bool(mention.get("primary"))
-        for kind in zone_fact_kinds():
-            for fact in zone.get(kind.name, []):
-                for occ in fact.get("occurrences", [fact]):
-                    key = (kind.name, occ["source"], occ["article_index"], occ.get("start"), occ.get("evidence"))
-                    owner.setdefault(key, zone["zone_id"])
-    return links, owner
+_LINKS = """
+CREATE TABLE links (aid TEXT, zone TEXT, body TEXT, prim INTEGER, PRIMARY KEY (aid, zone));
+CREATE TABLE owners (key TEXT PRIMARY KEY, zone TEXT);
+"""
 
 
-def table_rows(records: Iterable[dict], registry: list[dict]) -> dict[str, list[dict]]:
-    """Return every export table as a list of row dicts keyed by the columns in :data:`TABLES`.
+class _Attribution:
+    """Each article's zone links and the zone each fact occurrence was merged into, read from the registry once
+    and kept in a scratch SQLite file (in ``directory``), so that memory does not follow the batch."""
 
-    Fact rows are one per fact occurrence in ``records`` (not merged), so row
-    counts equal the facts extracted; ``zone_id`` is the zone the registry
-    attributed the fact to, None for articles naming no zone.
-    """
-    records = list(records)
-    links, owner = _attribution(registry)
+    def __init__(self, registry: Iterable[dict], directory: str | os.PathLike[str] | None) -> None:
+        self.db, self.path = open_spill(directory, _LINKS)
+        self.zone_rows: list[dict] = []  # one per zone, in registry order
+        kinds = zone_fact_kinds()
+        for zone in registry:
+            if zone.get("unassigned"):
+                continue
+            for mention in zone.get("mentions", []):
+                aid = article_id(mention["source"], mention["article_index"])
+                link = {"article_id": aid, "zone_id": zone["zone_id"], "is_primary": False,
+                        "mention": mention.get("mention"), "evidence": mention.get("evidence"),
+                        "grounded": mention.get("grounded"), "start": mention.get("start"), "end": mention.get("end")}
+                self.db.execute("INSERT INTO links VALUES (?, ?, ?, ?) ON CONFLICT (aid, zone) "
+                                "DO UPDATE SET prim = prim OR excluded.prim",
+                                (aid, zone["zone_id"], json.dumps(link, ensure_ascii=False),
+                                 int(bool(mention.get("primary")))))
+            for kind in kinds:
+                for fact in zone.get(kind.name, []):
+                    for occ in fact.get("occurrences", [fact]):
+                        key = (kind.name, occ["source"], occ["article_index"], occ.get("start"), occ.get("evidence"))
+                        self.db.execute("INSERT OR IGNORE INTO owners VALUES (?, ?)", (key_text(key), zone["zone_id"]))
+            row = {c: zone.get(c) for c in _ZONE_COLUMNS}
+            row["aliases"] = "；".join(zone.get("aliases", []))
+            row["articles"] = len(zone.get("sources", []))
+            row.update({f"n_{k.name}": len(zone.get(k.name, [])) for k in kinds})
+            self.zone_rows.append(row)
+
+    def links(self, aid: str) -> list[dict]:
+        """Return the zone links of an article, in registry order."""
+        rows = self.db.execute("SELECT body, prim FROM links WHERE aid = ? ORDER BY rowid", (aid,))
+        return [{**json.loads(body), "is_primary": bool(prim)} for body, prim in rows]
+
+    def owner(self, key: tuple) -> str | None:
+        """Return the zone a fact occurrence ``(kind, source, article_index, start, evidence)`` was merged into."""
+        row = self.db.execute("SELECT zone FROM owners WHERE key = ?", (key_text(key),)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        """Drop the scratch file."""
+        self.db.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def _record_rows(records: Iterable[dict], attribution: _Attribution) -> Iterator[tuple[str, dict]]:
+    """Yield ``(table, row)`` for every row but the zones', record by record: its article, links, facts."""
     kinds = zone_fact_kinds()
-    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+    counts = {kind.name: 0 for kind in kinds}
     for record in records:
         aid = article_id(record.get("source"), record.get("article_index"))
         row = {c: record.get(c) for c in _ARTICLE_COLUMNS}
         row["article_id"] = aid
-        tables["articles"].append(row)
-        tables["article_zones"].extend(links.get(aid, {}).values())
+        yield "articles", row
+        for link in attribution.links(aid):
+            yield "article_zones", link
         for kind in kinds:
             for fact in record.get(kind.name) or []:
                 key = (kind.name, record.get("source"), record.get("article_index"), fact.get("start"),
                        fact.get("evidence"))
-                row = {"fact_id": len(tables[kind.name]) + 1, "article_id": aid, "source": record.get("source"),
-                       "article_index": record.get("article_index"), "zone_id": owner.get(key)}
+                counts[kind.name] += 1
+                row = {"fact_id": counts[kind.name], "article_id": aid, "source": record.get("source"),
+                       "article_index": record.get("article_index"), "zone_id": attribution.owner(key)}
                 row.update({c: fact.get(c) for c in kind.columns + _PROVENANCE})
-                tables[kind.name].append(row)
-    for zone in registry:
-        if zone.get("unassigned"):
-            continue
-        row = {c: zone.get(c) for c in _ZONE_COLUMNS}
-        row["aliases"] = "；".join(zone.get("aliases", []))
-        row["articles"] = len(zone.get("sources", []))
-        row.update({f"n_{k.name}": len(zone.get(k.name, [])) for k in kinds})
-        tables["zones"].append(row)
+                yield kind.name, row
+
+
+def table_rows(records: Iterable[dict], registry: Iterable[dict]) -> dict[str, list[dict]]:
+    """Return every export table as a list of row dicts keyed by the columns in :data:`TABLES`.
+
+    Fact rows are one per fact occurrence in ``records`` (not merged), so row
+    counts equal the facts extracted; ``zone_id`` is the zone the registry
+    attributed the fact to, None for articles naming no zone. The tables are
+    held whole; :func:`write_csv` and :func:`write_sqlite` stream them instead.
+    """
+    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+    attribution = _Attribution(registry, None)
+    try:
+        for name, row in _record_rows(records, attribution):
+            tables[name].append(row)
+        tables["zones"] = attribution.zone_rows
+    finally:
+        attribution.close()
     return tables
 
 
-def write_csv(out_dir: str | Path, records: Iterable[dict], registry: list[dict]) -> list[Path]:
+def write_csv(out_dir: str | Path, records: Iterable[dict], registry: Iterable[dict]) -> list[Path]:
     """Write one UTF-8-with-BOM CSV per table into ``out_dir`` and return their paths.
 
     The BOM makes Excel open the Chinese text correctly; lists (aliases are
-    joined with ``；``, project figures) are JSON text; booleans are 0/1.
+    joined with ``；``, project figures) are JSON text; booleans are 0/1. Rows
+    are written as the records are read (``records`` and ``registry`` are each
+    read once); every file replaces the old one only when all are written.
     """
-    paths = []
-    for name, rows in table_rows(records, registry).items():
-        buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=TABLES[name], lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
-        paths.append(atomic_write_text(Path(out_dir) / f"{name}.csv", buffer.getvalue(), encoding="utf-8-sig"))
-    return paths
+    out = Path(out_dir)
+    paths = {name: out / f"{name}.csv" for name in TABLES}
+    with contextlib.ExitStack() as stack:
+        temps = {name: stack.enter_context(_temp_beside(path)) for name, path in paths.items()}
+        handles = {name: stack.enter_context(open(temp, "w", encoding="utf-8-sig", newline=""))
+                   for name, temp in temps.items()}
+        writers = {name: csv.DictWriter(handle, fieldnames=TABLES[name], lineterminator="\r\n")
+                   for name, handle in handles.items()}
+        for writer in writers.values():
+            writer.writeheader()
+        attribution = stack.enter_context(contextlib.closing(_Attribution(registry, out)))
+        writers["zones"].writerows({k: _cell(v) for k, v in row.items()} for row in attribution.zone_rows)
+        for name, row in _record_rows(records, attribution):
+            writers[name].writerow({k: _cell(v) for k, v in row.items()})
+        for handle in handles.values():
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()  # on disk before the temp files move into place
+    return list(paths.values())
 
 
 _SQL_TYPES = {"article_index": "INTEGER", "article_start": "INTEGER", "article_end": "INTEGER", "start": "INTEGER",
@@ -219,7 +268,7 @@ def _ddl(name: str) -> list[str]:
     return statements
 
 
-def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: list[dict]) -> Path:
+def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: Iterable[dict]) -> Path:
     """Write ``OUT/kaifaqu.sqlite`` (all tables, keys, foreign keys, indexes) and return its path.
 
     The database is built in a temp file with ``PRAGMA foreign_keys=ON`` (so a
@@ -227,9 +276,14 @@ def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: list[di
     it replaces the previous one.
     """
     path = Path(out_dir) / "kaifaqu.sqlite"
-    tables = table_rows(records, registry)
     order = ["articles", "zones", "article_zones", *(k.name for k in zone_fact_kinds())]
-    with _temp_beside(path) as tmp:
+    inserts = {}
+    for name in order:
+        columns = TABLES[name]
+        marks = ", ".join("?" for _ in columns)
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        inserts[name] = (f'INSERT INTO "{name}" ({quoted}) VALUES ({marks})', columns)
+    with _temp_beside(path) as tmp, contextlib.closing(_Attribution(registry, Path(out_dir))) as attribution:
         connection = sqlite3.connect(tmp)
         try:
             connection.execute("PRAGMA foreign_keys=ON")
@@ -237,13 +291,12 @@ def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: list[di
                 for name in order:
                     for statement in _ddl(name):
                         connection.execute(statement)
-                    columns = TABLES[name]
-                    marks = ", ".join("?" for _ in columns)
-                    quoted = ", ".join(f'"{c}"' for c in columns)
-                    connection.executemany(
-                        f'INSERT INTO "{name}" ({quoted}) VALUES ({marks})',
-                        ([_cell(row.get(c)) for c in columns] for row in tables[name]),
-                    )
+                # zones first, then each record's article before its links and facts (foreign keys)
+                sql, columns = inserts["zones"]
+                connection.executemany(sql, ([_cell(row.get(c)) for c in columns] for row in attribution.zone_rows))
+                for name, row in _record_rows(records, attribution):
+                    sql, columns = inserts[name]
+                    connection.execute(sql, [_cell(row.get(c)) for c in columns])
             problems = connection.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise sqlite3.IntegrityError(f"dangling foreign keys: {problems[:3]}")

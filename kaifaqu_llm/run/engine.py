@@ -258,12 +258,12 @@ def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats:
     written = [out / PROFILES_FILE]
     written.append(write_manifest(out, result, infos, counts, result.provenance))
     try:
-        from ..zones.registry import build_registry, write_zones
+        from ..zones.registry import write_registry
     except ImportError:
         return written
     records = _ProfileFile(out / PROFILES_FILE)
-    registry = build_registry(records)
-    written.append(write_zones(out, registry))
+    written.append(write_registry(out, records))
+    registry = _ProfileFile(written[-1])  # the exports read the zones back one at a time
     if "csv" in formats:
         from ..outputs.export import write_csv
 
@@ -276,7 +276,8 @@ def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats:
 
 
 class _ProfileFile:
-    """The records of ``profiles.jsonl``, read from the file each time they are iterated."""
+    """The records of ``profiles.jsonl`` (or the zones of ``zones.jsonl``), read from the file each time they
+    are iterated."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -11,16 +11,24 @@ Facts of an article are attributed to its primary zone(s) — to its first zone
 when none is primary — and facts with the same key (e.g. an indicator's name,
 value, unit and period) are merged, keeping every occurrence's provenance.
 Articles naming no zone go to an ``unassigned`` bucket, reported, not dropped.
+
+The registry is built in two passes over the records and holds only the
+grouping (one entry per distinct name) and a few votes per zone in memory:
+sources, mentions and facts are spilled to SQLite (zones.spill) and each
+zone's line is streamed from there, so ``zones.jsonl`` costs the same memory
+for 4 MB of pages as for 64 MB.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
+import os
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +36,9 @@ from ..core.errors import input_error
 from ..core.facts import zone_fact_kinds
 from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
 from .names import REGISTRY, fold_name, parse_name, province_prefix
+from .spill import ZoneStore, atomic_write_pieces, dump_streamed, key_text, remove_stale_spills
 
-__all__ = ["ZoneName", "zone_name", "build_registry", "write_zones", "read_registry", "UNASSIGNED"]
+__all__ = ["ZoneName", "zone_name", "build_registry", "write_registry", "write_zones", "read_registry", "UNASSIGNED"]
 
 UNASSIGNED = "unassigned"
 CATALOG_KEYS = ("catalog_code", "official_name", "level", "province", "city", "link_score")
@@ -152,14 +161,12 @@ def _resolve_loose_keys(keys: set[tuple], groups: _Groups) -> None:
             groups.union(key, matches.pop())
 
 
-def _primary_zones(zones: list[dict]) -> list[dict]:
-    primary = [z for z in zones if z.get("primary")]
-    return primary or zones[:1]
-
-
 def _vote(values: Iterable) -> object:
-    counts = Counter(v for v in values if v not in (None, "", "其他"))
-    return counts.most_common(1)[0][0] if counts else None
+    return _top(Counter(v for v in values if v not in (None, "", "其他")))
+
+
+def _top(counts: Counter) -> object:
+    return counts.most_common(1)[0][0] if counts else None  # ties: the value seen first
 
 
 def _provenance(record: dict, fact: dict) -> dict:
@@ -183,29 +190,140 @@ def _new_zone(zone_id: str) -> dict:
     return zone
 
 
-def _describe(zone: dict, members: list[tuple]) -> None:
+def _mention_keys(mention: dict) -> list[tuple]:
+    keys = _name_keys(mention)
+    return keys + [("catalog", str(mention["catalog_code"]))] if mention.get("catalog_code") else keys
+
+
+class _Grouping:
+    """Pass 1 over the records: which mentions are one zone (a union-find over their keys), and each zone's id.
+
+    Holds one entry per distinct zone name or catalog code, not per article.
+    """
+
+    def __init__(self, records: Iterable[dict]) -> None:
+        groups = _Groups()
+        all_keys: set[tuple] = set()
+        for record in records:
+            for zone in record.get("zones") or []:
+                keys = _mention_keys(zone)
+                all_keys.update(keys)
+                for key in keys[1:]:
+                    groups.union(keys[0], key)
+        _resolve_loose_keys({k for k in all_keys if k[0] == "name"}, groups)
+        members: dict = {}
+        for key in all_keys:
+            members.setdefault(groups.find(key), []).append(key)
+        self.members = {_zone_id(keys): keys for keys in members.values()}
+        self._ids = {key: zone_id for zone_id, keys in self.members.items() for key in keys}
+        self._by_name = {k[1:3]: k for k in sorted(all_keys, key=str) if k[0] == "name"}
+
+    def zone_of(self, mention: dict) -> str | None:
+        """Return the id of the zone a mention (or ``{"mention": name}``) names, None when it names none."""
+        for key in _mention_keys(mention):
+            key = key if key in self._ids else self._by_name.get(key[1:3])
+            if key is not None:
+                return self._ids[key]
+        return None
+
+
+class _Mentions:
+    """What naming a zone needs of its mentions, gathered one mention at a time (votes and distinct names)."""
+
+    def __init__(self) -> None:
+        self.linked: dict | None = None
+        self.canonicals: Counter = Counter()
+        self.longest: str | None = None
+        self.votes = {key: Counter() for key in ("type", "city", "province", "level")}
+        self.names: set = set()
+        self.catalog_seen = False
+
+    def add(self, mention: dict) -> None:
+        """Count one mention (with its provenance) of the zone."""
+        if mention.get("catalog_code") and (self.linked is None or (mention.get("link_score") or 0)
+                                            > (self.linked.get("link_score") or 0)):
+            self.linked = mention
+        if mention.get("canonical"):
+            self.canonicals[mention["canonical"]] += 1
+        text = mention.get("mention") or ""
+        if self.longest is None or len(text) > len(self.longest):
+            self.longest = text  # the full form, when no canonical
+        for key, votes in self.votes.items():
+            if mention.get(key) not in (None, "", "其他"):
+                votes[mention[key]] += 1
+        self.names.update(mention.get(k) for k in ("mention", "canonical"))
+        self.catalog_seen = self.catalog_seen or "catalog_code" in mention
+
+
+def _describe(zone: dict, members: list[tuple], seen: _Mentions) -> None:
     """Fill the zone's name, type, place and catalog keys from its mentions."""
-    mentions = zone["mentions"]
-    linked = max((m for m in mentions if m.get("catalog_code")),
-                 key=lambda m: m.get("link_score") or 0, default=None)
-    canonicals = Counter(m["canonical"] for m in mentions if m.get("canonical"))
+    linked, canonicals = seen.linked, seen.canonicals
     best = max(canonicals, key=lambda n: (canonicals[n], len(n)), default=None) if canonicals else None
-    longest = max((m.get("mention") or "" for m in mentions), key=len)  # the full form, when no canonical
-    zone["canonical"] = (linked or {}).get("official_name") or best or longest or None
+    zone["canonical"] = (linked or {}).get("official_name") or best or seen.longest or None
     name_types = [k[2] for k in members if k[0] == "name"]
     official = zone_name(linked["official_name"]).types if linked and linked.get("official_name") else ()
     # the catalog's official name is authoritative about the type (运城经开区 may be a 经济开发区)
-    zone["type"] = (official[0] if len(official) == 1 else None) or _vote(m.get("type") for m in mentions) \
+    zone["type"] = (official[0] if len(official) == 1 else None) or _top(seen.votes["type"]) \
         or _vote(name_types) or "其他"
     for key in ("city", "province", "level"):
-        zone[key] = (linked or {}).get(key) or _vote(m.get(key) for m in mentions)
+        zone[key] = (linked or {}).get(key) or _top(seen.votes[key])
     if linked:
         for key in CATALOG_KEYS:
             zone[key] = linked.get(key)
-    elif any("catalog_code" in m for m in mentions):
+    elif seen.catalog_seen:
         zone.update({"catalog_code": None, "official_name": None, "link_score": None})
-    names = [m.get(k) for m in mentions for k in ("mention", "canonical")]
-    zone["aliases"] = sorted({n for n in names if n and n != zone["canonical"]})
+    zone["aliases"] = sorted({n for n in seen.names if n and n != zone["canonical"]})
+
+
+def _attribute(records: Iterable[dict], grouping: _Grouping, store: ZoneStore) -> dict[str, _Mentions]:
+    """Pass 2: spill each article's sources, mentions and facts to their zones; return the zones' mentions, in
+    the order the zones were first named."""
+    kinds = zone_fact_kinds()
+    named_by: dict[str, _Mentions] = {}
+    for record in records:
+        article = {"source": record.get("source"), "article_index": record.get("article_index")}
+        mentioned = [(m, z) for m in record.get("zones") or [] if (z := grouping.zone_of(m)) is not None]
+        for mention, zone_id in mentioned:
+            full = {**mention, **_provenance(record, mention)}
+            named_by.setdefault(zone_id, _Mentions()).add(full)
+            store.add_mention(zone_id, full)
+            store.add_source(zone_id, article, bool(mention.get("primary")))
+        if not mentioned:
+            store.add_source(UNASSIGNED, article, False, merge=False)
+        # Facts go to the article's primary zone(s), to its first zone when none is primary.
+        primary = [z for m, z in mentioned if m.get("primary")] or [z for _, z in mentioned[:1]]
+        owners = list(dict.fromkeys(primary)) or [UNASSIGNED]
+        named = {z for _, z in mentioned}
+        for kind in kinds:
+            for fact in record.get(kind.name) or []:
+                where = _provenance(record, fact)
+                # An indicator whose subject is another zone of the article belongs to that zone.
+                about = grouping.zone_of({"mention": fact["subject"]}) if fact.get("subject") else None
+                for owner in [about] if about in named else owners:
+                    store.add_fact(owner, kind.name, key_text(kind.key(fact)), fact, where)
+    return named_by
+
+
+def _zone_lines(records: Iterable[dict], spill: str | os.PathLike[str] | None) -> Iterator[Iterator[str]]:
+    """Yield each zone of the registry as the pieces of its ``zones.jsonl`` line (with the newline)."""
+    grouping = _Grouping(records)
+    with ZoneStore(spill) as store:
+        named_by = _attribute(records, grouping, store)
+        counts = store.source_counts()
+        heads = []
+        for zone_id, seen in named_by.items():
+            head = _new_zone(zone_id)
+            _describe(head, grouping.members[zone_id], seen)
+            heads.append(head)
+        heads.sort(key=lambda z: (-counts.get(z["zone_id"], 0), z["canonical"] or ""))
+        if counts.get(UNASSIGNED):
+            heads.append({**_new_zone(UNASSIGNED), "unassigned": True})
+        kinds = [kind.name for kind in zone_fact_kinds()]
+        for head in heads:
+            zone_id = head["zone_id"]
+            lists = {"sources": store.sources(zone_id), "mentions": store.mentions(zone_id),
+                     **{kind: store.facts(zone_id, kind) for kind in kinds}}
+            yield itertools.chain(dump_streamed(head, lists), "\n")
 
 
 def build_registry(records: Iterable[dict]) -> list[dict]:
@@ -218,81 +336,28 @@ def build_registry(records: Iterable[dict]) -> list[dict]:
     merged fact lists; every fact keeps ``source``, ``article_index``, ``start``,
     ``end``, ``evidence``, ``grounded`` of its first occurrence and lists all
     occurrences in ``occurrences``. Zones are ordered by article count, then name.
+    The list holds every zone whole: :func:`write_registry` writes ``zones.jsonl`` without that.
     """
     if iter(records) is records:  # a one-shot iterator; a re-iterable (records read from a file) is read twice
         records = list(records)
-    groups = _Groups()
-    all_keys: set[tuple] = set()
-    for record in records:
-        for zone in record.get("zones") or []:
-            keys = _name_keys(zone)
-            if zone.get("catalog_code"):
-                keys.append(("catalog", str(zone["catalog_code"])))
-            all_keys.update(keys)
-            for key in keys[1:]:
-                groups.union(keys[0], key)
-    _resolve_loose_keys({k for k in all_keys if k[0] == "name"}, groups)
+    return [json.loads("".join(pieces)) for pieces in _zone_lines(records, None)]
 
-    members: dict = {}
-    for key in all_keys:
-        members.setdefault(groups.find(key), []).append(key)
-    zone_ids = {root: _zone_id(keys) for root, keys in members.items()}
-    zones: dict[str, dict] = {}
-    unassigned = _new_zone(UNASSIGNED)
-    unassigned["unassigned"] = True
 
-    by_name = {k[1:3]: k for k in sorted(all_keys, key=str) if k[0] == "name"}
+def write_registry(out_dir: str | Path, records: Iterable[dict]) -> Path:
+    """Build the registry of ``records`` and write it to ``OUT/zones.jsonl``, zone by zone; return its path.
 
-    def zone_id_of(mention: dict) -> str | None:
-        keys = _name_keys(mention) + ([("catalog", str(mention["catalog_code"]))]
-                                      if mention.get("catalog_code") else [])
-        for key in keys:
-            key = key if key in all_keys else by_name.get(key[1:3])
-            if key is not None:
-                return zone_ids[groups.find(key)]
-        return None
-
-    def zone_of(mention: dict) -> dict | None:
-        zone_id = zone_id_of(mention)
-        return None if zone_id is None else zones.setdefault(zone_id, _new_zone(zone_id))
-
-    merged: dict[tuple, dict] = {}
-    seen: dict[tuple, dict] = {}
-    for record in records:
-        article = {"source": record.get("source"), "article_index": record.get("article_index")}
-        mentioned = [z for z in record.get("zones") or [] if zone_of(z) is not None]
-        for mention in mentioned:
-            target = zone_of(mention)
-            target["mentions"].append({**mention, **_provenance(record, mention)})
-            slot = (target["zone_id"], article["source"], article["article_index"])
-            if slot not in seen:
-                seen[slot] = {**article, "primary": False}
-                target["sources"].append(seen[slot])
-            seen[slot]["primary"] = seen[slot]["primary"] or bool(mention.get("primary"))
-        owners = {id(z): z for z in map(zone_of, _primary_zones(mentioned))}.values() or [unassigned]
-        if not mentioned:
-            unassigned["sources"].append({**article, "primary": False})
-        named = {zone_id_of(z): zone_of(z) for z in mentioned}
-        for kind in zone_fact_kinds():
-            for fact in record.get(kind.name) or []:
-                where = _provenance(record, fact)
-                # An indicator whose subject is another zone of the article belongs to that zone.
-                about = zone_id_of({"mention": fact["subject"]}) if fact.get("subject") else None
-                for owner in [named[about]] if about in named else owners:
-                    slot = (owner["zone_id"], kind.name, kind.key(fact))
-                    if slot in merged:
-                        merged[slot]["occurrences"].append(where)
-                    else:
-                        merged[slot] = {**fact, **where, "occurrences": [where]}
-                        owner[kind.name].append(merged[slot])
-
-    for root, keys in members.items():
-        if zone_ids[root] in zones:
-            _describe(zones[zone_ids[root]], keys)
-    ordered = sorted(zones.values(), key=lambda z: (-len(z["sources"]), z["canonical"] or ""))
-    if unassigned["sources"]:
-        ordered.append(unassigned)
-    return ordered
+    Writes what ``write_zones(out_dir, build_registry(records))`` writes, but
+    the zones' sources, mentions and facts wait in a temporary SQLite file in
+    ``out_dir`` instead of memory: memory follows the number of distinct zone
+    names, not of articles. ``records`` is read twice when it is re-iterable.
+    """
+    if iter(records) is records:
+        records = list(records)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_spills(out)
+    pieces = itertools.chain.from_iterable(_zone_lines(records, out))
+    return atomic_write_pieces(out / "zones.jsonl", pieces)
 
 
 def write_zones(out_dir: str | Path, registry: list[dict]) -> Path:
