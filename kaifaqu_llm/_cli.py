@@ -253,7 +253,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    "once with all rules and once with each rule off; print what each rule is worth (F1 change)")
     p.add_argument("--list-rules", action="store_true", help="print the rules backend's named rules and exit")
     p.add_argument("--gold", metavar="DIR", help="directory of gold annotation files (*.json); required to score")
-    p.add_argument("--segments", metavar="SEGMENTS.json", help="score `kaifaqu segment --json` output instead")
+    p.add_argument("--segments", metavar="SEGMENTS.json", nargs="?", const="",
+                   help="score a segmentation instead: a `kaifaqu segment --json` file, or, given bare after "
+                        "PROFILES.jsonl, the layout segmentation of the pages that run read (its manifest.json)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=_cmd_eval)
 
@@ -271,13 +273,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise ConfigError("eval: --gold DIR is required")
     if args.ablate_rules:
         return _cmd_rules_eval(args)
-    if bool(args.profiles) == bool(args.segments):
-        raise ConfigError("eval: give either PROFILES.jsonl or --segments SEGMENTS.json")
+    of_run = args.segments == ""  # bare --segments: the pages the run of PROFILES.jsonl read
+    if (args.segments is None and not args.profiles) or (of_run and not args.profiles) \
+            or (args.profiles and args.segments and not of_run):
+        raise ConfigError("eval: give PROFILES.jsonl, --segments SEGMENTS.json, or PROFILES.jsonl --segments")
     gold = load_gold(args.gold)
-    if args.segments:
-        from .evaluate.segments import score_segmentation
+    if args.segments is not None:
+        from .evaluate.segments import score_segmentation, segments_of_run
 
-        scores = score_segmentation(gold, load_segments(args.segments))
+        pages = segments_of_run(args.profiles) if of_run else load_segments(args.segments)
+        scores = score_segmentation(gold, pages)
         text = format_segment_table(scores)
     else:
         scores = score_profiles(gold, read_profiles(args.profiles))

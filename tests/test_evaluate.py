@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +218,26 @@ def test_cli_eval_segments(gold_dir, tmp_path, capsys):
     assert scores["overall"]["gold"] == 1 and scores["overall"]["rates"]["title"] == 1.0
     assert main(["eval", "--gold", str(gold_dir), "--segments", str(segments)]) == 0
     assert "overall" in capsys.readouterr().out
+
+
+def test_cli_eval_bare_segments_scores_the_pages_of_a_run(tmp_path, capsys):
+    from kaifaqu_llm._cli import main
+
+    repo = Path(__file__).resolve().parent.parent
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for gold in (repo / "tests" / "gold").glob("*.json"):
+        (pages / f"{gold.stem}.txt").write_bytes((repo / "seeds" / f"{gold.stem}.txt").read_bytes())
+    out = tmp_path / "out"
+    assert main(["extract", str(pages), "-o", str(out), "--backend", "rules", "-q"]) == 0
+    capsys.readouterr()
+    profiles = str(out / "profiles.jsonl")
+    assert main(["eval", "--gold", str(repo / "tests" / "gold"), profiles, "--segments", "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["overall"]["gold"] == scores["overall"]["ours"] > 0 and scores["overall"]["rates"]["title"] == 1.0
+    # The score is of the text the run read: a page edited since then is refused, naming it.
+    first = sorted(pages.iterdir())[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n补记一行。\n", encoding="utf-8")
+    assert main(["eval", "--gold", str(repo / "tests" / "gold"), profiles, "--segments"]) == 1
+    assert first.name in capsys.readouterr().err
+    assert main(["eval", "--gold", str(repo / "tests" / "gold"), "--segments"]) == 2

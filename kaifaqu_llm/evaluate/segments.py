@@ -16,8 +16,10 @@ occur in it), each as a count and as a rate over the gold articles.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from ..core.document import Article
+from ..core.errors import input_error
 from .gold import GoldPage, squash
 
 __all__ = ["score_segmentation", "SEGMENT_CHECKS"]
@@ -98,3 +100,36 @@ def score_segmentation(gold_pages: Mapping[str, GoldPage], segments: Mapping[str
     overall = {"gold": n_gold, "ours": n_ours, "spurious": n_spurious, "counts": total,
                "rates": _rates(total, n_gold)}
     return {"pages": pages, "overall": overall}
+
+
+def segments_of_run(profiles: str | Path) -> dict[str, list[Article]]:
+    """Return the layout segmentation of the pages a run read, keyed by page source.
+
+    The pages are those ``manifest.json`` beside ``profiles`` lists (by path); a page
+    that is missing or changed since the run (its SHA-256 differs) raises
+    :class:`InputError` naming it, so the score is always of the text the run saw.
+    """
+    import hashlib
+    import json
+
+    from ..pages.reader import read_page
+    from ..pages.segment import segment
+
+    manifest_path = Path(profiles).parent / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise input_error(manifest_path, f"cannot read the run's manifest ({exc.__class__.__name__})") from None
+    pages: dict[str, list[Article]] = {}
+    for entry in manifest.get("pages") or []:
+        path = Path(entry.get("path") or "")
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise input_error(path, "page of the run is missing (score `kaifaqu segment --json` output instead)") \
+                from None
+        if entry.get("sha256") and hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise input_error(path, "page changed since the run")
+        page = read_page(path)
+        pages[page.source] = list(segment(page))
+    return pages
