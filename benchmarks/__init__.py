@@ -5,7 +5,7 @@
     python -m benchmarks --quick      # tiny sizes (the smoke test uses this)
 
 Each benchmark module has ``run(quick=False) -> Section``. The model server is
-``tests/fake_openai_server.py`` on 127.0.0.1, answering valid profiles after a
+``tests/support/fake_openai_server.py`` on 127.0.0.1, answering valid profiles after a
 fixed latency; nothing touches the network.
 """
 

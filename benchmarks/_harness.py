@@ -117,6 +117,6 @@ def machine_markdown(info: dict) -> str:
         + (f"; repository at commit {info['commit']}" if info["commit"] else "")
         + f". Load average when the run ended: {' / '.join(f'{x:.2f}' for x in info['load'])} (1 / 5 / 15 min; "
         "other work on the machine slows the client and the server alike)"
-        + ". The model server is `tests/fake_openai_server.py` in a separate process (or thread where noted) "
+        + ". The model server is `tests/support/fake_openai_server.py` in a separate process (or thread where noted) "
         "on 127.0.0.1, answering valid profiles after a fixed latency; it shares these CPUs with the client."
     )

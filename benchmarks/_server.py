@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="requests served at once; the rest wait")
     args = parser.parse_args()
     sys.path.insert(0, str(_ROOT))
-    from tests.fake_openai_server import FakeOpenAIServer
+    from tests.support.fake_openai_server import FakeOpenAIServer
 
     with FakeOpenAIServer(latency=args.latency, max_concurrency=args.limit) as server:
         print(server.url, flush=True)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kaifaqu_llm import BatchConfig, BatchOptions, ExtractOptions, ModelConfig, extract, extract_batch  # noqa: E402
-from tests.fake_openai_server import FakeOpenAIServer  # noqa: E402
+from tests.support.fake_openai_server import FakeOpenAIServer  # noqa: E402
 
 
 def _pages(folder: Path, copies: int) -> Path:

@@ -76,7 +76,7 @@ def _system_ascii() -> str:
 def run(quick: bool = False) -> Section:
     """Return the token section: prompt/article token ratios and the ensure_ascii saving."""
     sys.path.insert(0, str(SEEDS.parent))
-    from tests.fake_openai_server import FakeOpenAIServer
+    from tests.support.fake_openai_server import FakeOpenAIServer
 
     count, counter_name = token_counter()
     section = Section("tokens", "4. Prompt tokens per article")

@@ -28,7 +28,7 @@ TARGET_SECONDS = 1.0
 def run(quick: bool = False) -> Section:
     """Return the warm-cache section: requests and wall time of a second run on the seeds."""
     sys.path.insert(0, str(SEEDS.parent))
-    from tests.fake_openai_server import FakeOpenAIServer
+    from tests.support.fake_openai_server import FakeOpenAIServer
 
     section = Section("warm_cache", "3. Warm-cache re-run of the seeds")
     with FakeOpenAIServer() as server, tempfile.TemporaryDirectory(prefix="kaifaqu-bench-") as tmp:

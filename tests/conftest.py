@@ -18,7 +18,7 @@ import vcr
 from kaifaqu_llm.extract.llm.config import ModelConfig, RetryPolicy
 from kaifaqu_llm.core.document import Article
 from kaifaqu_llm.core.errors import redact
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.support.fake_openai_server import FakeOpenAIServer
 
 REPO = Path(__file__).resolve().parent.parent
 CASSETTES = REPO / "cassettes"

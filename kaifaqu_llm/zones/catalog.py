@@ -336,7 +336,7 @@ def read_catalog_file(path: str | Path) -> list[CatalogEntry]:
 def _read_built(path: Path) -> list[CatalogEntry]:
     """Read a catalog that :func:`write_catalog` wrote (the built-in one) without checking its cells again.
 
-    The build checked every cell (and tests/test_catalog.py reads the shipped file with
+    The build checked every cell (and tests/unit/test_catalog.py reads the shipped file with
     :func:`read_catalog_file`); a file with another header is read the checked way.
     """
     text = _decode(path)

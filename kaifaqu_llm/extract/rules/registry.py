@@ -3,7 +3,7 @@
 ``lexicons/rules.json`` lists each rule: its ``name`` (``org.suffix``…), the fact
 ``category`` it feeds, a one-line ``summary``, the ``lexicons`` it reads and
 example sentences: ``finds`` (what the rules must find in ``text``) and
-``misses`` (what they must not). ``tests/test_rules_table.py`` turns every
+``misses`` (what they must not). ``tests/unit/test_rules_table.py`` turns every
 example into a test, and checks that switching the rule off loses what the
 example finds. A module asks for its rules once, at import (``rule("org.suffix")``,
 which fails loudly on a name the table lacks) and asks ``.on`` where it applies one.

@@ -1,0 +1,1 @@
+"""Tests that run `kaifaqu` (or a benchmark) as a user does: subprocesses, exit codes, stderr lines."""
