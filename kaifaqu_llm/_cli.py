@@ -66,6 +66,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
     p.add_argument("--max-chunks", type=int, help="an article splitting into more chunks than this is an error, "
                                                   "not sent (env KAIFAQU_MAX_CHUNKS; default 20)")
+    p.add_argument("--evidence", choices=["quote", "sentence"],
+                   help="evidence form: quote (verbatim quotes, the default) or sentence (the model cites numbered "
+                        "sentences, mapped to their text: shorter answers; env KAIFAQU_EVIDENCE)")
     p.add_argument("--dry-run", action="store_true", help="print pages, articles, chunks, requests and estimated "
                                                           "tokens; send nothing, write nothing")
     p.add_argument("--price", metavar="IN,OUT", help="with --dry-run: prices per million prompt and completion "
@@ -118,7 +121,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"timeout": args.timeout, "reask": args.reask, "max_tokens": args.max_tokens,
                                    "temperature": args.temperature,
                                    "token_budget": args.token_budget, "endpoint": args.endpoint,
-                                   "max_chunks": args.max_chunks}.items()
+                                   "max_chunks": args.max_chunks, "evidence": args.evidence}.items()
                  if v is not None}
     urls = [u.strip() for u in (args.base_url or "").split(",") if u.strip()]
     if len(urls) > 1 and args.engine == "single":

@@ -25,6 +25,7 @@ from ..core.document import Article, Page
 from ..core.facts import FactKind, fact_kinds
 from ..core.record import ProfileRecord
 from ..core.schema import ArticleProfile
+from .sentences import citation_ids
 from .evidence import EvidenceLocator
 
 __all__ = ["build_record", "error_record"]
@@ -52,7 +53,7 @@ class _ArticleLocators:
 def _ground_fact(fact: dict, kind: FactKind, locators: _ArticleLocators, home: str) -> dict:
     source, span = locators.locate(fact.get("evidence") or "")
     grounded = span is not None
-    reason = None if grounded else "evidence not found in the article"
+    reason = None if grounded else _not_found(fact.get("evidence"))
     if grounded and kind.check is not None and (problem := kind.check(fact)):
         grounded, reason = False, problem
     fact["grounded"] = grounded
@@ -65,6 +66,14 @@ def _ground_fact(fact: dict, kind: FactKind, locators: _ArticleLocators, home: s
     if reason:
         fact["ungrounded_reason"] = reason
     return fact
+
+
+def _not_found(evidence: str | None) -> str:
+    """Return why evidence was not found: a sentence citation the article has no sentence for, or not there."""
+    cited = citation_ids(evidence)
+    if cited:
+        return f"cites sentence {','.join(cited)}, which the article does not have (evidence=sentence)"
+    return "evidence not found in the article"
 
 
 def build_record(

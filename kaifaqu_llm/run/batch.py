@@ -44,6 +44,13 @@ _RUN_SETTINGS = ("strict", "use_cache", "refresh", "cache_dir", "catalogs")
 _TRANSPORT = ("timeout", "retry")
 
 
+def _shaping(model: ModelConfig) -> dict[str, Any]:
+    """Return the settings of ``model`` that shape a record; the default evidence form is left out, so that
+    runs from before the setting existed keep their fingerprint (and resume)."""
+    return {f: getattr(model, f) for f in ("model", *_MODEL_SETTINGS)
+            if f not in _TRANSPORT and not (f == "evidence" and model.evidence == "quote")}
+
+
 @dataclass(frozen=True, init=False)
 class BatchConfig:
     """Everything a worker needs: a backend name, a keyless :class:`ModelConfig`, run options.
@@ -145,16 +152,14 @@ class BatchConfig:
         shaping: dict[str, Any] = {"backend": self.backend, "prompt_version": self.prompt_version,
                                    "strict": self.options.strict, "rules_off": sorted(self.options.rules_off)}
         if self.model is not None and backend_spec_or_none(self.backend, needs_model=True):
-            shaping["model"] = {f: getattr(self.model, f) for f in ("model", *_MODEL_SETTINGS) if f not in _TRANSPORT}
+            shaping["model"] = _shaping(self.model)
             shaping["base_urls"] = self.base_urls[:1]  # replicas are interchangeable; the first names the cache
         shaping["catalogs"] = [_file_digest(c) for c in self.options.catalogs]
         if self.segmenter() == "model":  # pages cut another way make other articles: never resume across
             from ..extract.llm.segmenter import DEFAULT_SEGMENT_PROMPT, load_segment_prompt
 
             shaping["segmenter"] = {"prompt": load_segment_prompt(DEFAULT_SEGMENT_PROMPT).fingerprint,
-                                    "base_url": self.base_urls[:1], "model": {
-                                        f: getattr(self.model, f) for f in ("model", *_MODEL_SETTINGS)
-                                        if f not in _TRANSPORT}}
+                                    "base_url": self.base_urls[:1], "model": _shaping(self.model)}
         return hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

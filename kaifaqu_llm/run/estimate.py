@@ -112,7 +112,7 @@ class _Counter:
 
         model = config.model
         self.budget, self.max_chunks, self.max_tokens = model.token_budget, model.max_chunks, model.max_tokens
-        self.prompts = load_prompts(config.prompt_version)
+        self.prompts = load_prompts(config.prompt_version, model.evidence)
         self.estimate = estimate_tokens
         self.schema_tokens = estimate_tokens(json.dumps(compact_schema(ArticleProfile), ensure_ascii=False))
 

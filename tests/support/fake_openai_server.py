@@ -210,8 +210,26 @@ def _clause(text: str, start: int, end: int) -> str:
     return text[left : min(rights) if rights else len(text)].strip()
 
 
+_NUMBERED = re.compile(r"^\[S(\d+)\] ", re.M)
+
+
 def build_profile(text: str, *, invent: bool = False) -> dict:
-    """Return a plausible profile of ``text`` whose evidence is verbatim (or invented with ``invent``)."""
+    """Return a plausible profile of ``text`` whose evidence is verbatim (or invented with ``invent``).
+
+    When ``text`` is shown one numbered sentence a line (``[S1] …``, the sentence evidence form),
+    each evidence is the number of the sentence holding the quote instead (``S2``).
+    """
+    if _NUMBERED.match(text):
+        marks = list(_NUMBERED.finditer(text))
+        plain = _NUMBERED.sub("", text)
+        profile = build_profile(plain, invent=invent)
+        starts = [m.start() - sum(len(p.group()) for p in marks[:k]) for k, m in enumerate(marks)]
+        for facts in (profile["zones"], profile["indicators"]):
+            for fact in facts:
+                at = plain.find(fact["evidence"])
+                if at >= 0:
+                    fact["evidence"] = f"S{marks[max(k for k, s in enumerate(starts) if s <= at)].group(1)}"
+        return profile
     profile: dict[str, Any] = {"zones": [], "indicators": [], "summary": None}
     first = re.split(r"[。！？\n]", text.strip(), maxsplit=1)[0] if text.strip() else ""
     profile["summary"] = first[:60] or None

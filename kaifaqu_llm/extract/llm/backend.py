@@ -40,6 +40,7 @@ from ..chunking import merge_chunk_profiles, split_text
 from .config import ModelConfig
 from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
+from ...ground.sentences import cite_sentences
 from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
 from ...core.document import Article
 from ...core.errors import (
@@ -105,7 +106,7 @@ class LLMBackend:
         register_secrets(config.secrets())  # masked in every log record, the SDK's included
         self.cache = cache
         self.refresh = refresh
-        self._prompts = load_prompts(prompt_version)
+        self._prompts = load_prompts(prompt_version, config.evidence)
         self._negotiator = ModeNegotiator(
             config.profile.modes if config.mode is None else (config.mode,),
             fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
@@ -158,6 +159,8 @@ class LLMBackend:
                     "text": article.text,
                 },
                 "params": {**self._params(), "token_budget": self.config.token_budget},
+                # only when not the default, so that the keys of quote-form answers stay what they were
+                **({"evidence": self.config.evidence} if self.config.evidence != "quote" else {}),
             }
         )
 
@@ -271,6 +274,8 @@ class LLMBackend:
         usage.rejected += len(rejected)
         if profile is None:
             raise ResponseError(f"no valid profile after {attempts} attempt(s): {unreadable}")
+        if self.config.evidence == "sentence":
+            profile = cite_sentences(profile, text)  # numbers → the sentences' text, before chunks merge
         if rejected and not fact_count(profile) and profile.summary is None:
             first = rejected[0]
             raise ResponseError(f"no valid profile after {attempts} attempt(s): {first['list']}: {first['reason']}")

@@ -11,7 +11,8 @@ Precedence, highest first, for every setting::
        timeout and max_tokens; then the defaults of the fields below
 
 Generation settings come from the environment too: ``KAIFAQU_MAX_TOKENS``,
-``KAIFAQU_TEMPERATURE`` and ``KAIFAQU_TIMEOUT`` (seconds per request). Unset,
+``KAIFAQU_TEMPERATURE`` and ``KAIFAQU_TIMEOUT`` (seconds per request); the evidence
+form from ``KAIFAQU_EVIDENCE`` (``quote`` or ``sentence``). Unset,
 ``max_tokens`` and ``timeout`` take the endpoint profile's defaults (a local server,
 often on a CPU, gets a long timeout).
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .capabilities import EndpointProfile, detect_profile, mode_name
+from ...ground.sentences import EVIDENCE_FORMS
 from ...core.errors import ConfigError, redact
 
 __all__ = ["RetryPolicy", "ModelConfig", "resolve_cache_dir"]
@@ -75,6 +77,7 @@ _ENV_KEYS = {
     "api_key": ("KAIFAQU_API_KEY", "OPENAI_API_KEY"),
     "mode": ("KAIFAQU_MODE",),
     "endpoint": ("KAIFAQU_ENDPOINT",),
+    "evidence": ("KAIFAQU_EVIDENCE",),
 }
 
 
@@ -89,7 +92,9 @@ class ModelConfig:
     ``base_url``. ``token_budget`` is the estimated article size (tokens) above
     which an article is split into chunks. ``reask`` is how many times a reply
     that fails validation is sent back to the model with the error. ``timeout``
-    and ``max_tokens`` left None take the endpoint profile's defaults.
+    and ``max_tokens`` left None take the endpoint profile's defaults. ``evidence`` is the
+    form the model gives evidence in: ``quote`` (verbatim quotes, the default) or ``sentence``
+    (numbers of the article's numbered sentences, mapped back to their text; :mod:`kaifaqu_llm.ground.sentences`).
     """
 
     model: str | None = None
@@ -104,8 +109,12 @@ class ModelConfig:
     token_budget: int = 4000
     max_chunks: int = 20
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    evidence: str = "quote"
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "evidence", str(self.evidence).strip().lower())
+        if self.evidence not in EVIDENCE_FORMS:
+            raise ConfigError(f"evidence must be one of {', '.join(EVIDENCE_FORMS)}, got {self.evidence!r}")
         if self.mode is not None:
             object.__setattr__(self, "mode", mode_name(self.mode))
         if self.timeout is None:
@@ -155,6 +164,7 @@ class ModelConfig:
         env = os.environ if env is None else env
         explicit = {"model": model, "base_url": base_url, "api_key": api_key, "mode": mode}
         explicit["endpoint"] = overrides.pop("endpoint", None)
+        explicit["evidence"] = overrides.pop("evidence", None)
         values: dict[str, object] = {}
         for name, env_names in _ENV_KEYS.items():
             value = explicit[name]
