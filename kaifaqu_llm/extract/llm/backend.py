@@ -41,6 +41,7 @@ from .config import ModelConfig
 from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
 from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
+from .example_copies import drop_example_copies, example_marks
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
@@ -106,6 +107,7 @@ class LLMBackend:
         self.cache = cache
         self.refresh = refresh
         self._prompts = load_prompts(prompt_version)
+        self._example = example_marks(self._prompts.example)  # answers restating it are recognised (example_copies)
         self._negotiator = ModeNegotiator(
             config.profile.modes if config.mode is None else (config.mode,),
             fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
@@ -249,11 +251,13 @@ class LLMBackend:
         when it could not be read or lost at least as many facts as it kept (see :mod:`.salvage`).
         """
         messages = self._prompts.messages(article, text, part)
+        given = "\n".join(t or "" for t in (article.zone_header, article.title, article.subtitle, text))
         before = usage.requests
         try:
             raw, unreadable = await self._ask(messages, usage, self.config.temperature, id(article))
             profile, lost = salvage(raw) if raw is not None else (None, [])
-            rejected = list(lost)
+            profile, copied = drop_example_copies(profile, given, self._example) if profile is not None else (None, [])
+            rejected = [*lost, *copied]  # copies are not re-asked for: asking again would not bring them back
             attempts = 1
             while attempts <= self.config.reask and (profile is None or needs_reask(profile, lost)):
                 note = reask_message(attempts, unreadable=unreadable if profile is None else None, rejected=lost)
@@ -264,7 +268,8 @@ class LLMBackend:
                 if raw is None:
                     continue
                 fixed, lost = salvage(raw)
-                rejected += lost
+                fixed, copied = drop_example_copies(fixed, given, self._example)
+                rejected += [*lost, *copied]
                 profile = fixed if profile is None else merge_chunk_profiles([profile, fixed])
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
