@@ -42,6 +42,7 @@ from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
 from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
 from .example_copies import drop_example_copies, example_marks
+from .truncation import CUT_OFF, cut_off_reason
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
@@ -384,10 +385,13 @@ class LLMBackend:
             raw = getattr(failed, "raw_response", None)
             if raw is not None and not getattr(raw, "choices", None):  # no reply at all: nothing to correct
                 raise ResponseError(f"no valid profile after 1 attempt(s): {_describe(failed)}") from None
+            # a reply cut at the cap though finish_reason says otherwise (llama-cpp-python: "tool_calls")
+            if cut := cut_off_reason(getattr(exc, "last_completion", None), self.config.max_tokens):
+                raise ResponseError(cut) from None
             return None, _describe(failed or exc)
         except IncompleteOutputException as exc:
             _add_tokens(usage, getattr(exc.last_completion, "usage", None))
-            raise ResponseError("the reply was cut off (finish_reason=length); raise --max-tokens") from None
+            raise ResponseError(CUT_OFF.format(why="finish_reason=length")) from None
         finally:
             usage.requests += sent
 
