@@ -36,11 +36,11 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from ..backend import BackendResult, Usage
 from ..cache import ProfileCache, cache_key, canonical_json
 from .capabilities import instructor_mode
-from ..chunking import merge_chunk_profiles, split_text
+from ..chunking import estimate_tokens, merge_chunk_profiles, split_text
 from .config import ModelConfig
 from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
-from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
+from .salvage import fact_count, needs_reask, reask_message, reask_overflow, reask_temperature, salvage
 from .example_copies import drop_example_copies, example_marks
 from .truncation import CUT_OFF, cut_off_reason
 from ...core.document import Article
@@ -253,15 +253,23 @@ class LLMBackend:
         """
         messages = self._prompts.messages(article, text, part)
         given = "\n".join(t or "" for t in (article.zone_header, article.title, article.subtitle, text))
-        before = usage.requests
+        before, sent = usage.requests, (usage.prompt_tokens, usage.completion_tokens)
         try:
             raw, unreadable = await self._ask(messages, usage, self.config.temperature, id(article))
+            prompt = usage.prompt_tokens - sent[0] or sum(estimate_tokens(m["content"]) for m in messages)
+            answer = usage.completion_tokens - sent[1]
             profile, lost = salvage(raw) if raw is not None else (None, [])
             profile, copied = drop_example_copies(profile, given, self._example) if profile is not None else (None, [])
             rejected = [*lost, *copied]  # copies are not re-asked for: asking again would not bring them back
             attempts = 1
             while attempts <= self.config.reask and (profile is None or needs_reask(profile, lost)):
                 note = reask_message(attempts, unreadable=unreadable if profile is None else None, rejected=lost)
+                if overflow := reask_overflow(prompt, note, answer, self.config.context):
+                    _log.warning("%s article %s: %s", article.source, article.index, overflow)
+                    unreadable = f"{unreadable}; {overflow}"
+                    for item in lost:
+                        item["reask"] = overflow  # in the record's ``rejected``: why it was not asked for again
+                    break
                 usage.reasks += 1
                 temperature = reask_temperature(self.config.temperature, attempts)
                 attempts += 1
