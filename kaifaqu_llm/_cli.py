@@ -74,6 +74,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--price", metavar="IN,OUT", help="with --dry-run: prices per million prompt and completion "
                                                      "tokens, to estimate the cost")
     p.add_argument("--strict", action="store_true", help="drop facts whose evidence is not found in the text")
+    p.add_argument("--keep-ungrounded", action="store_true",
+                   help="count facts whose evidence is not found in zones.jsonl and the exports too (by default "
+                        "they stay in profiles.jsonl with grounded: false only)")
     p.add_argument("--cache-dir", help="cache directory (env KAIFAQU_CACHE_DIR, else the user cache dir)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--refresh", action="store_true", help="ask the model again and overwrite cached answers")
@@ -137,6 +140,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     options = ExtractOptions(
         backend=args.backend, concurrency=args.concurrency, strict=args.strict, use_cache=not args.no_cache,
         refresh=args.refresh, cache_dir=args.cache_dir, stitch=args.stitch, formats=tuple(args.format),
+        keep_ungrounded=args.keep_ungrounded,
         catalogs=tuple(args.catalog), progress=progress, engine=engine, shards=args.shards,
         max_in_flight=args.max_in_flight, address=args.address, actors=(low, high), rules_off=rules_off,
         segmenter=args.segmenter)
@@ -234,6 +238,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write a self-contained HTML page to review every fact in its text")
     p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract`")
     p.add_argument("-o", "--output", default=None, metavar="HTML", help="the HTML file to write (default OUT/report.html)")
+    p.add_argument("--keep-ungrounded", action="store_true",
+                   help="count ungrounded facts in the zones and totals too (they are always listed)")
     p.set_defaults(func=_cmd_report)
 
 
@@ -242,7 +248,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     from .outputs.report import write_report
 
-    path = write_report(args.out, args.output or Path(args.out) / "report.html")
+    path = write_report(args.out, args.output or Path(args.out) / "report.html",
+                        keep_ungrounded=args.keep_ungrounded)
     _print_err(f"kaifaqu: wrote {path}")
     return EXIT_OK
 

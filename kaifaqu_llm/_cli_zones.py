@@ -13,6 +13,8 @@ def add_zones(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("zones", help="list the development zones of an output folder, merged across articles")
     p.add_argument("out", metavar="OUT", help="output folder of `kaifaqu extract` (profiles.jsonl or zones.jsonl)")
     p.add_argument("--json", action="store_true", help="print one JSON object per zone per line")
+    p.add_argument("--keep-ungrounded", action="store_true",
+                   help="count ungrounded facts and zone mentions too (built from profiles.jsonl)")
     p.add_argument("--unlinked", action="store_true",
                    help="only the zones that did not link to the catalog, with their candidates "
                         "(to add to a --catalog file, docs/catalog.md)")
@@ -36,7 +38,7 @@ def _cmd_zones(args: argparse.Namespace) -> int:
     from .core.facts import zone_fact_kinds
     from .zones.registry import read_registry
 
-    registry = read_registry(args.out)
+    registry = read_registry(args.out, keep_ungrounded=args.keep_ungrounded)
     if args.unlinked:
         registry = [{**z, "link_candidates": _zone_candidates(z)} for z in registry
                     if not z.get("unassigned") and not z.get("catalog_code")]

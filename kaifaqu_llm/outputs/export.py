@@ -6,7 +6,9 @@ zones: :func:`~kaifaqu_llm.core.facts.zone_fact_kinds`), its columns and their
 SQL types taken from the kind's model. Every fact row carries its
 ``article_id`` (``<source>#<article_index>``), ``source``, ``article_index``,
 the ``zone_id`` it is attributed to (empty for articles naming no zone) and
-its evidence with offsets.
+its evidence with offsets. Ungrounded facts are left out (they stay in
+``profiles.jsonl``) unless ``keep_ungrounded`` is set (ground.counted); the
+registry passed in is expected to be built with the same choice.
 
 Every file is written to a temporary file in the same folder and moved into
 place with :func:`os.replace`, so a crash mid-write leaves the previous file
@@ -25,6 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..core.facts import zone_fact_kinds
+from ..ground.counted import counted_records
 from ..zones.spill import key_text, open_spill
 
 __all__ = [
@@ -184,7 +187,8 @@ def _record_rows(records: Iterable[dict], attribution: _Attribution) -> Iterator
                 yield kind.name, row
 
 
-def table_rows(records: Iterable[dict], registry: Iterable[dict]) -> dict[str, list[dict]]:
+def table_rows(records: Iterable[dict], registry: Iterable[dict], *,
+               keep_ungrounded: bool = False) -> dict[str, list[dict]]:
     """Return every export table as a list of row dicts keyed by the columns in :data:`TABLES`.
 
     Fact rows are one per fact occurrence in ``records`` (not merged), so row
@@ -195,7 +199,7 @@ def table_rows(records: Iterable[dict], registry: Iterable[dict]) -> dict[str, l
     tables: dict[str, list[dict]] = {name: [] for name in TABLES}
     attribution = _Attribution(registry, None)
     try:
-        for name, row in _record_rows(records, attribution):
+        for name, row in _record_rows(counted_records(records, keep_ungrounded), attribution):
             tables[name].append(row)
         tables["zones"] = attribution.zone_rows
     finally:
@@ -203,7 +207,8 @@ def table_rows(records: Iterable[dict], registry: Iterable[dict]) -> dict[str, l
     return tables
 
 
-def write_csv(out_dir: str | Path, records: Iterable[dict], registry: Iterable[dict]) -> list[Path]:
+def write_csv(out_dir: str | Path, records: Iterable[dict], registry: Iterable[dict], *,
+              keep_ungrounded: bool = False) -> list[Path]:
     """Write one UTF-8-with-BOM CSV per table into ``out_dir`` and return their paths.
 
     The BOM makes Excel open the Chinese text correctly; lists (aliases are
@@ -223,7 +228,7 @@ def write_csv(out_dir: str | Path, records: Iterable[dict], registry: Iterable[d
             writer.writeheader()
         attribution = stack.enter_context(contextlib.closing(_Attribution(registry, out)))
         writers["zones"].writerows({k: _cell(v) for k, v in row.items()} for row in attribution.zone_rows)
-        for name, row in _record_rows(records, attribution):
+        for name, row in _record_rows(counted_records(records, keep_ungrounded), attribution):
             writers[name].writerow({k: _cell(v) for k, v in row.items()})
         for handle in handles.values():
             handle.flush()
@@ -268,7 +273,8 @@ def _ddl(name: str) -> list[str]:
     return statements
 
 
-def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: Iterable[dict]) -> Path:
+def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: Iterable[dict], *,
+                 keep_ungrounded: bool = False) -> Path:
     """Write ``OUT/kaifaqu.sqlite`` (all tables, keys, foreign keys, indexes) and return its path.
 
     The database is built in a temp file with ``PRAGMA foreign_keys=ON`` (so a
@@ -294,7 +300,7 @@ def write_sqlite(out_dir: str | Path, records: Iterable[dict], registry: Iterabl
                 # zones first, then each record's article before its links and facts (foreign keys)
                 sql, columns = inserts["zones"]
                 connection.executemany(sql, ([_cell(row.get(c)) for c in columns] for row in attribution.zone_rows))
-                for name, row in _record_rows(records, attribution):
+                for name, row in _record_rows(counted_records(records, keep_ungrounded), attribution):
                     sql, columns = inserts[name]
                     connection.execute(sql, [_cell(row.get(c)) for c in columns])
             problems = connection.execute("PRAGMA foreign_key_check").fetchall()

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..core.facts import fact_kind, fact_kinds, zone_fact_kinds
+from ..ground.counted import is_counted
 from ..zones.registry import UNASSIGNED, build_registry
 from .files import PROFILES_FILE, atomic_write_text, read_profiles
 
@@ -203,15 +204,18 @@ def _zone_table(registry: list[dict]) -> str:
             + f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
-def render_report(records: list[dict], pages: dict[str, str] | None, registry: list[dict] | None = None) -> str:
+def render_report(records: list[dict], pages: dict[str, str] | None, registry: list[dict] | None = None, *,
+                  keep_ungrounded: bool = False) -> str:
     """Return the review page of ``records`` as one self-contained HTML document.
 
     ``pages`` maps a record's ``source`` to its original page text (the text the
     offsets point into); articles of a page missing from it are shown without
-    highlighting and say so. ``registry`` defaults to ``build_registry(records)``.
+    highlighting and say so. ``registry`` defaults to ``build_registry(records, keep_ungrounded=...)``.
+    Every fact is listed under its article; the totals, like the registry, count
+    ungrounded facts only with ``keep_ungrounded`` (they are shown apart otherwise).
     """
     pages = pages or {}
-    registry = build_registry(records) if registry is None else registry
+    registry = build_registry(records, keep_ungrounded=keep_ungrounded) if registry is None else registry
     by_article = _article_zones(registry)
     counter = [0]
     sections = []
@@ -229,10 +233,12 @@ def render_report(records: list[dict], pages: dict[str, str] | None, registry: l
 
     facts = [f for r in records for k in fact_kinds() for f in r.get(k.name) or []]
     grounded = sum(1 for f in facts if f.get("grounded"))
+    counted = sum(1 for f in facts if is_counted(f, keep_ungrounded))
     stats = "".join(f"<span>{label} <b>{n}</b></span>" for label, n in [
         ("版面 pages", len(by_source)), ("文章 articles", len(records)),
-        ("开发区 zones", sum(1 for z in registry if not z.get("unassigned"))), ("事实 facts", len(facts)),
-        ("已定位 grounded", grounded), ("未定位 ungrounded", len(facts) - grounded)])
+        ("开发区 zones", sum(1 for z in registry if not z.get("unassigned"))), ("事实 facts", counted),
+        ("已定位 grounded", grounded),
+        ("未定位 ungrounded" + ("" if keep_ungrounded else " (未计入 not counted)"), len(facts) - grounded)])
     options = "".join(f'<option value="{_e(z["zone_id"])}">{_e(z.get("canonical") or "未归属 unassigned")}</option>'
                       for z in registry)
     boxes = "".join(f'<label><input type="checkbox" value="{k.name}" checked><span class="swatch" '
@@ -291,10 +297,12 @@ def load_pages(out_dir: str | Path, sources: set[str]) -> dict[str, str]:
     return pages
 
 
-def write_report(out_dir: str | Path, output_path: str | Path) -> Path:
-    """Render the review page of ``OUT/profiles.jsonl`` to ``output_path`` (atomically) and return it."""
+def write_report(out_dir: str | Path, output_path: str | Path, *, keep_ungrounded: bool = False) -> Path:
+    """Render the review page of ``OUT/profiles.jsonl`` to ``output_path`` (atomically) and return it
+    (ungrounded facts counted in its zones and totals only with ``keep_ungrounded``)."""
     records = read_profiles(Path(out_dir) / PROFILES_FILE)
     sources = {str(r.get("source")) for r in records}
     sources |= {str(part[0]) for r in records for part in r.get("parts") or [] if part}
     pages = load_pages(out_dir, sources)
-    return atomic_write_text(output_path, render_report(records, pages, build_registry(records)))
+    return atomic_write_text(output_path, render_report(records, pages, build_registry(records, keep_ungrounded=keep_ungrounded),
+                                                            keep_ungrounded=keep_ungrounded))

@@ -247,7 +247,8 @@ def engine_for(name: str) -> Engine:
     return local_engine
 
 
-def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats: Sequence[str]) -> list[Path]:
+def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats: Sequence[str],
+                   keep_ungrounded: bool = False) -> list[Path]:
     from .provenance import write_manifest
 
     counts: dict[str, int] = {}
@@ -262,16 +263,16 @@ def _write_outputs(out: Path, result: ExtractResult, infos: list[dict], formats:
     except ImportError:
         return written
     records = _ProfileFile(out / PROFILES_FILE)
-    written.append(write_registry(out, records))
+    written.append(write_registry(out, records, keep_ungrounded=keep_ungrounded))
     registry = _ProfileFile(written[-1])  # the exports read the zones back one at a time
     if "csv" in formats:
         from ..outputs.export import write_csv
 
-        written.extend(write_csv(out, records, registry))
+        written.extend(write_csv(out, records, registry, keep_ungrounded=keep_ungrounded))
     if "sqlite" in formats:
         from ..outputs.export import write_sqlite
 
-        written.append(write_sqlite(out, records, registry))
+        written.append(write_sqlite(out, records, registry, keep_ungrounded=keep_ungrounded))
     return written
 
 
@@ -353,7 +354,8 @@ class _Run:
 
         result.provenance = run_entry(result, self.config, self.started_at, utc_now())
         if self.temp is None:
-            result.written = _write_outputs(self.out, result, self.infos, self.options.formats)
+            result.written = _write_outputs(self.out, result, self.infos, self.options.formats,
+                                            self.options.keep_ungrounded)
         result.seconds = time.perf_counter() - self.started
         return result
 

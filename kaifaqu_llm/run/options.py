@@ -33,6 +33,7 @@ class ExtractOptions:
     backend: str = "auto"
     concurrency: int = 8
     strict: bool = False
+    keep_ungrounded: bool = False  # count ungrounded facts in zones.jsonl and the exports (ground/counted.py)
     use_cache: bool = True
     refresh: bool = False
     cache_dir: str | None = None

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ..core.errors import input_error
 from ..core.facts import zone_fact_kinds
+from ..ground.counted import counted_records
 from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
 from .names import REGISTRY, fold_name, parse_name, province_prefix
 from .spill import ZoneStore, atomic_write_pieces, dump_streamed, key_text, remove_stale_spills
@@ -326,7 +327,7 @@ def _zone_lines(records: Iterable[dict], spill: str | os.PathLike[str] | None) -
             yield itertools.chain(dump_streamed(head, lists), "\n")
 
 
-def build_registry(records: Iterable[dict]) -> list[dict]:
+def build_registry(records: Iterable[dict], *, keep_ungrounded: bool = False) -> list[dict]:
     """Return one merged profile per zone, plus a final ``unassigned`` bucket when needed.
 
     Each zone dict holds ``zone_id`` (the catalog code when linked, else a stable
@@ -337,20 +338,25 @@ def build_registry(records: Iterable[dict]) -> list[dict]:
     ``end``, ``evidence``, ``grounded`` of its first occurrence and lists all
     occurrences in ``occurrences``. Zones are ordered by article count, then name.
     The list holds every zone whole: :func:`write_registry` writes ``zones.jsonl`` without that.
+    Only grounded facts and zone mentions count (ground.counted) unless ``keep_ungrounded``:
+    a zone named only by ungrounded mentions is no zone.
     """
+    records = counted_records(records, keep_ungrounded)
     if iter(records) is records:  # a one-shot iterator; a re-iterable (records read from a file) is read twice
         records = list(records)
     return [json.loads("".join(pieces)) for pieces in _zone_lines(records, None)]
 
 
-def write_registry(out_dir: str | Path, records: Iterable[dict]) -> Path:
+def write_registry(out_dir: str | Path, records: Iterable[dict], *, keep_ungrounded: bool = False) -> Path:
     """Build the registry of ``records`` and write it to ``OUT/zones.jsonl``, zone by zone; return its path.
 
     Writes what ``write_zones(out_dir, build_registry(records))`` writes, but
     the zones' sources, mentions and facts wait in a temporary SQLite file in
     ``out_dir`` instead of memory: memory follows the number of distinct zone
     names, not of articles. ``records`` is read twice when it is re-iterable.
+    Ungrounded facts are left out unless ``keep_ungrounded``, as in :func:`build_registry`.
     """
+    records = counted_records(records, keep_ungrounded)
     if iter(records) is records:
         records = list(records)
     out = Path(out_dir)
@@ -368,15 +374,16 @@ def write_zones(out_dir: str | Path, registry: list[dict]) -> Path:
     return path
 
 
-def read_registry(out_dir: str | Path) -> list[dict]:
-    """Return the zone registry of an output folder, built from ``profiles.jsonl``.
+def read_registry(out_dir: str | Path, *, keep_ungrounded: bool = False) -> list[dict]:
+    """Return the zone registry of an output folder, built from ``profiles.jsonl`` (its ungrounded facts
+    counted only with ``keep_ungrounded``).
 
     Falls back to ``zones.jsonl`` when there is no ``profiles.jsonl``; raises
     :class:`~kaifaqu_llm.InputError` naming the folder when neither is there.
     """
     out = Path(out_dir)
     if (out / PROFILES_FILE).is_file():
-        return build_registry(read_profiles(out / PROFILES_FILE))
+        return build_registry(read_profiles(out / PROFILES_FILE), keep_ungrounded=keep_ungrounded)
     if (out / "zones.jsonl").is_file():
         lines = (out / "zones.jsonl").read_text(encoding="utf-8").splitlines()
         return [json.loads(line) for line in lines if line.strip()]

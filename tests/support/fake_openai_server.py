@@ -80,6 +80,8 @@ class Reply:
     body: dict | None = None
     delay: float = 0.0
     invent: bool = False
+    finish_reason: str | None = None  # overrides the one the reply's kind implies
+    completion_tokens: int | None = None  # overrides the count estimated from the answer's text
 
 
 def profile_reply(profile: dict | None = None, *, invent: bool = False) -> Reply:
@@ -93,8 +95,8 @@ def content_reply(text: str) -> Reply:
 
 
 def invalid_json() -> Reply:
-    """An answer that is not JSON at all (truncated)."""
-    return content_reply('{"zones": [{"mention": "某某开发区", "evidence": ')
+    """An answer that is not JSON: a value missing, the brackets closed (an unclosed one reads as cut off)."""
+    return content_reply('{"zones": [{"mention": "某某开发区", "evidence": }]}')
 
 
 def schema_breaking() -> Reply:
@@ -151,9 +153,14 @@ def no_tool_call() -> Reply:
     return Reply("no_tool_call")
 
 
-def cut_off() -> Reply:
-    """An answer stopped by ``max_tokens``: half a JSON object, ``finish_reason: length``."""
-    return Reply("cut_off", content='{"zones": [{"mention": "某某开发区", "evidence": "某某')
+def cut_off(finish_reason: str = "length", completion_tokens: int | None = None) -> Reply:
+    """An answer stopped by ``max_tokens``: half a JSON object, ``finish_reason: length``.
+
+    ``finish_reason="tool_calls"`` is what llama-cpp-python reports for a tool call cut at the cap;
+    ``completion_tokens`` sets the usage the server reports (e.g. the whole ``max_tokens``).
+    """
+    return Reply("cut_off", content='{"zones": [{"mention": "某某开发区", "evidence": "某某',
+                 finish_reason=finish_reason, completion_tokens=completion_tokens)
 
 
 def mode_rejected() -> Reply:
@@ -375,9 +382,11 @@ class FakeOpenAIServer:
         prompt = "".join(str(m.get("content") or "") for m in request.body.get("messages") or [])
         choices = [] if reply.kind == "empty_choices" else [
             {"index": 0, "message": message,
-             "finish_reason": "length" if reply.kind == "cut_off" else "tool_calls" if "tool_calls" in message else "stop"}
+             "finish_reason": reply.finish_reason or (
+                 "length" if reply.kind == "cut_off" else "tool_calls" if "tool_calls" in message else "stop")}
         ]
-        usage: dict[str, Any] = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(text)}
+        completion = _tokens(text) if reply.completion_tokens is None else reply.completion_tokens
+        usage: dict[str, Any] = {"prompt_tokens": _tokens(prompt), "completion_tokens": completion}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if self.prompt_cache:
             with self._lock:

@@ -71,7 +71,10 @@ def test_facts_go_to_primary_zone_and_indicator_subject(records):
     reform = _zone(registry, "山西转型综合改革示范区")
     # page_a#1 names 山西综改示范区 only in passing: its facts are 盐湖's
     assert [f["name"] for f in yanhu["organizations"]] == ["邮储银行运城分行"]
-    assert len(yanhu["events"]) == 2 and reform["events"][0]["source"] == "page_b.txt"
+    # its second event is ungrounded: kept in the record, not counted in the zone unless asked
+    assert len(yanhu["events"]) == 1 and reform["events"][0]["source"] == "page_b.txt"
+    kept = _zone(build_registry(records, keep_ungrounded=True), "盐湖高新技术产业园")
+    assert [e["grounded"] for e in kept["events"]] == [True, False]
     # on page_b#0 the indicator whose subject is 晋城经济技术开发区 goes to that zone, not the primary one
     assert [f["name"] for f in reform["indicators"]] == ["新签约项目"]
 
@@ -89,10 +92,11 @@ def test_duplicate_facts_merge_with_every_occurrence(records):
     assert value_added[0]["source"] == "page_a.txt" and value_added[0]["grounded"] is True
 
 
-def test_every_fact_is_kept_exactly_once_per_owner(records):
-    registry = build_registry(records)
+@pytest.mark.parametrize("keep_ungrounded", [False, True])
+def test_every_fact_is_kept_exactly_once_per_owner(records, keep_ungrounded):
+    registry = build_registry(records, keep_ungrounded=keep_ungrounded)
     for category in ("industries", "indicators", "projects", "organizations", "people", "events"):
-        in_records = sum(len(r[category]) for r in records)
+        in_records = sum(1 for r in records for f in r[category] if keep_ungrounded or f["grounded"])
         in_registry = sum(len(f["occurrences"]) for z in registry for f in z[category])
         assert in_records == in_registry, category
 

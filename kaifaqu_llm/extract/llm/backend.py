@@ -36,12 +36,14 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from ..backend import BackendResult, Usage
 from ..cache import ProfileCache, cache_key, canonical_json
 from .capabilities import instructor_mode
-from ..chunking import merge_chunk_profiles, split_text
+from ..chunking import estimate_tokens, merge_chunk_profiles, split_text
 from .config import ModelConfig
 from .negotiation import ModeNegotiator
 from .request_schema import compact_schema, response_model, tighten_schema_text
 from ...ground.sentences import cite_sentences
-from .salvage import fact_count, needs_reask, reask_message, reask_temperature, salvage
+from .salvage import fact_count, needs_reask, reask_message, reask_overflow, reask_temperature, salvage
+from .example_copies import drop_example_copies, example_marks
+from .truncation import CUT_OFF, cut_off_reason
 from ...core.document import Article
 from ...core.errors import (
     ConfigError,
@@ -107,6 +109,7 @@ class LLMBackend:
         self.cache = cache
         self.refresh = refresh
         self._prompts = load_prompts(prompt_version, config.evidence)
+        self._example = example_marks(self._prompts.example)  # answers restating it are recognised (example_copies)
         self._negotiator = ModeNegotiator(
             config.profile.modes if config.mode is None else (config.mode,),
             fixed=config.mode is not None, endpoint=config.effective_base_url, model=self.model, store=cache,
@@ -252,14 +255,24 @@ class LLMBackend:
         when it could not be read or lost at least as many facts as it kept (see :mod:`.salvage`).
         """
         messages = self._prompts.messages(article, text, part)
-        before = usage.requests
+        given = "\n".join(t or "" for t in (article.zone_header, article.title, article.subtitle, text))
+        before, sent = usage.requests, (usage.prompt_tokens, usage.completion_tokens)
         try:
             raw, unreadable = await self._ask(messages, usage, self.config.temperature, id(article))
+            prompt = usage.prompt_tokens - sent[0] or sum(estimate_tokens(m["content"]) for m in messages)
+            answer = usage.completion_tokens - sent[1]
             profile, lost = salvage(raw) if raw is not None else (None, [])
-            rejected = list(lost)
+            profile, copied = drop_example_copies(profile, given, self._example) if profile is not None else (None, [])
+            rejected = [*lost, *copied]  # copies are not re-asked for: asking again would not bring them back
             attempts = 1
             while attempts <= self.config.reask and (profile is None or needs_reask(profile, lost)):
                 note = reask_message(attempts, unreadable=unreadable if profile is None else None, rejected=lost)
+                if overflow := reask_overflow(prompt, note, answer, self.config.context):
+                    _log.warning("%s article %s: %s", article.source, article.index, overflow)
+                    unreadable = f"{unreadable}; {overflow}"
+                    for item in lost:
+                        item["reask"] = overflow  # in the record's ``rejected``: why it was not asked for again
+                    break
                 usage.reasks += 1
                 temperature = reask_temperature(self.config.temperature, attempts)
                 attempts += 1
@@ -267,7 +280,8 @@ class LLMBackend:
                 if raw is None:
                     continue
                 fixed, lost = salvage(raw)
-                rejected += lost
+                fixed, copied = drop_example_copies(fixed, given, self._example)
+                rejected += [*lost, *copied]
                 profile = fixed if profile is None else merge_chunk_profiles([profile, fixed])
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
@@ -384,10 +398,13 @@ class LLMBackend:
             raw = getattr(failed, "raw_response", None)
             if raw is not None and not getattr(raw, "choices", None):  # no reply at all: nothing to correct
                 raise ResponseError(f"no valid profile after 1 attempt(s): {_describe(failed)}") from None
+            # a reply cut at the cap though finish_reason says otherwise (llama-cpp-python: "tool_calls")
+            if cut := cut_off_reason(getattr(exc, "last_completion", None), self.config.max_tokens):
+                raise ResponseError(cut) from None
             return None, _describe(failed or exc)
         except IncompleteOutputException as exc:
             _add_tokens(usage, getattr(exc.last_completion, "usage", None))
-            raise ResponseError("the reply was cut off (finish_reason=length); raise --max-tokens") from None
+            raise ResponseError(CUT_OFF.format(why="finish_reason=length")) from None
         finally:
             usage.requests += sent
 

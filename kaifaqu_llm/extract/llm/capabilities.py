@@ -32,8 +32,9 @@ generic         any other host                TOOLS        the structured-output
 Each profile also lists ``fallbacks``: the modes tried, in order, when the server
 rejects the request's structured-output form (see :mod:`.negotiation`), and the
 generation defaults of its kind of server: ``timeout`` (local servers often run
-on a CPU: long) and ``max_tokens`` (the answer's cap; a cut-off answer is a clear
-per-article error).
+on a CPU: long), ``max_tokens`` (the answer's cap; a cut-off answer is a clear
+per-article error) and ``context`` (the context window such a server runs with by
+default; a reask that would not fit in it is not sent: ``KAIFAQU_CONTEXT`` sets the real one).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class EndpointProfile:
     fallbacks: tuple[str, ...] = ("TOOLS", "JSON_SCHEMA", "JSON", "MD_JSON")
     timeout: float = 120.0
     max_tokens: int = 4096
+    context: int | None = None  # tokens the server's context holds (prompt + answer); None: not known
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -88,23 +90,29 @@ class EndpointProfile:
 
 _LOCAL = {"local": True, "timeout": 600.0, "fallbacks": ("JSON_SCHEMA", "TOOLS", "JSON", "MD_JSON")}
 
+# context: the window each kind of server has by default (hosted: the smallest of its current chat models;
+# llama-server -c 4096, llama-cpp-python n_ctx 2048, Ollama num_ctx 4096, LM Studio's 4096 load default;
+# vLLM serves the model's own length: unknown here)
 PROFILES: tuple[EndpointProfile, ...] = (
-    EndpointProfile("openai", "TOOLS", hosts=("api.openai.com",)),
+    EndpointProfile("openai", "TOOLS", hosts=("api.openai.com",), context=128000),
     EndpointProfile("deepseek", "JSON", default_base_url="https://api.deepseek.com/v1", hosts=("api.deepseek.com",),
-                    fallbacks=("TOOLS", "MD_JSON")),
+                    fallbacks=("TOOLS", "MD_JSON"), context=64000),
     EndpointProfile(
         "qwen",
         "TOOLS",
         default_base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
         hosts=("*dashscope",),
         fallbacks=("JSON", "MD_JSON"),
+        context=32768,
     ),
     EndpointProfile("ollama", "JSON", default_base_url="http://localhost:11434/v1", ports=(11434,),
-                    path_hint="/ollama", **_LOCAL),
-    EndpointProfile("llamacpp", "JSON_SCHEMA", default_base_url="http://localhost:8080/v1", ports=(8080,), **_LOCAL),
+                    path_hint="/ollama", context=4096, **_LOCAL),
+    EndpointProfile("llamacpp", "JSON_SCHEMA", default_base_url="http://localhost:8080/v1", ports=(8080,),
+                    context=4096, **_LOCAL),
     EndpointProfile("vllm", "JSON_SCHEMA", default_base_url="http://localhost:8000/v1", ports=(8000,), **_LOCAL),
-    EndpointProfile("lmstudio", "JSON_SCHEMA", default_base_url="http://localhost:1234/v1", ports=(1234,), **_LOCAL),
-    EndpointProfile("llamacpppython", "TOOLS", default_base_url="http://localhost:8000/v1",
+    EndpointProfile("lmstudio", "JSON_SCHEMA", default_base_url="http://localhost:1234/v1", ports=(1234,),
+                    context=4096, **_LOCAL),
+    EndpointProfile("llamacpppython", "TOOLS", default_base_url="http://localhost:8000/v1", context=2048,
                     **{**_LOCAL, "fallbacks": ("JSON", "MD_JSON")}),
     EndpointProfile("local", "JSON_SCHEMA", default_base_url="http://localhost:8080/v1", **_LOCAL),
     EndpointProfile("generic", "TOOLS"),

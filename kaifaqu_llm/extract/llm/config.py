@@ -14,7 +14,9 @@ Generation settings come from the environment too: ``KAIFAQU_MAX_TOKENS``,
 ``KAIFAQU_TEMPERATURE`` and ``KAIFAQU_TIMEOUT`` (seconds per request); the evidence
 form from ``KAIFAQU_EVIDENCE`` (``quote`` or ``sentence``). Unset,
 ``max_tokens`` and ``timeout`` take the endpoint profile's defaults (a local server,
-often on a CPU, gets a long timeout).
+often on a CPU, gets a long timeout). ``KAIFAQU_CONTEXT`` is the server's context
+window in tokens (default: the profile's, e.g. 4096 for llama-server): a reask that
+would not fit in it is not sent (see :mod:`.salvage`).
 
 The transport retry policy (``retry``) can also come from the environment:
 ``KAIFAQU_RETRY_ATTEMPTS`` (tries, the first included) and ``KAIFAQU_RETRY_MAX_WAIT``
@@ -107,6 +109,7 @@ class ModelConfig:
     temperature: float = 0.0
     max_tokens: int | None = None
     token_budget: int = 4000
+    context: int | None = None  # the server's context window in tokens; None: the endpoint profile's (or unknown)
     max_chunks: int = 20
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     evidence: str = "quote"
@@ -121,6 +124,8 @@ class ModelConfig:
             object.__setattr__(self, "timeout", self.profile.timeout)
         if self.max_tokens is None:
             object.__setattr__(self, "max_tokens", self.profile.max_tokens)
+        if self.context is None:
+            object.__setattr__(self, "context", self.profile.context)
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
         if self.reask < 0:
@@ -131,6 +136,8 @@ class ModelConfig:
             raise ConfigError(f"max_chunks must be at least 1, got {self.max_chunks}")
         if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be positive, got {self.max_tokens}")
+        if self.context is not None and self.context < 256:
+            raise ConfigError(f"context must be at least 256 tokens, got {self.context}")
         self.profile  # noqa: B018 - validates ``endpoint`` early
 
     def __str__(self) -> str:
@@ -223,7 +230,8 @@ class ModelConfig:
 
 
 _ENV_NUMBERS = {"max_tokens": ("KAIFAQU_MAX_TOKENS", int), "temperature": ("KAIFAQU_TEMPERATURE", float),
-                "timeout": ("KAIFAQU_TIMEOUT", float), "max_chunks": ("KAIFAQU_MAX_CHUNKS", int)}
+                "timeout": ("KAIFAQU_TIMEOUT", float), "max_chunks": ("KAIFAQU_MAX_CHUNKS", int),
+                "context": ("KAIFAQU_CONTEXT", int)}
 
 
 def _numbers_from_env(env: Mapping[str, str]) -> dict[str, object]:

@@ -20,8 +20,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ...core.schema import FACT_LISTS, ArticleProfile
+from ..chunking import estimate_tokens
 
-__all__ = ["lenient_profile_model", "salvage", "needs_reask", "reask_message", "reask_temperature", "fact_count"]
+__all__ = ["lenient_profile_model", "salvage", "needs_reask", "reask_message", "reask_temperature", "fact_count",
+           "reask_overflow"]
 
 _ITEMS_SHOWN = 12
 _ITEM_CHARS = 400
@@ -112,3 +114,20 @@ def reask_temperature(base: float, attempt: int) -> float:
     """Return the temperature of reask ``attempt``: raised from ``base`` (lowered when it is already high)."""
     step = 0.2 * attempt
     return round(base + step if base + step <= 1.0 else max(base - step, 0.0), 2)
+
+
+def reask_overflow(prompt_tokens: int, note: dict, answer_tokens: int, context: int | None) -> str | None:
+    """Return why a reask must not be sent (it would not fit in the server's ``context``), None when it fits.
+
+    The reask is the request before it (``prompt_tokens``: as the server counted
+    it, else estimated) plus its ``note``, and needs room for an answer as long
+    as the last one (``answer_tokens``) or at least as long as the note.
+    """
+    if context is None:
+        return None
+    added = estimate_tokens(str(note.get("content") or ""))
+    need = prompt_tokens + added + max(answer_tokens, added)
+    if need <= context:
+        return None
+    return (f"reask not sent: it would need about {need} tokens, over the endpoint's context of {context} "
+            "(set KAIFAQU_CONTEXT to the server's real window)")
