@@ -25,7 +25,8 @@ from pathlib import Path
 FACT_LISTS = ("zones", "industries", "indicators", "projects", "organizations", "people", "events")
 
 
-def measure(page: str, base_url: str, model: str, mode: str | None, python: str, max_tokens: int) -> dict:
+def measure(page: str, base_url: str, model: str, mode: str | None, python: str, max_tokens: int,
+            extra: tuple[str, ...] = ()) -> dict:
     """Return the figures of one extraction of ``page`` against ``base_url`` (see the module docstring)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
@@ -33,6 +34,7 @@ def measure(page: str, base_url: str, model: str, mode: str | None, python: str,
                    "--model", model, "--no-cache", "--concurrency", "1", "-q"]
         if mode:
             command += ["--mode", mode]
+        command += list(extra)
         env = {**os.environ, "KAIFAQU_MAX_TOKENS": str(max_tokens)}
         started = time.perf_counter()
         finished = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -66,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="the interpreter (and so the version) to measure")
     parser.add_argument("--max-tokens", type=int, default=1536)
     parser.add_argument("--label", default="")
+    parser.add_argument("--cli-arg", action="append", default=[], metavar="ARG",
+                        help="one more argument for `kaifaqu extract` (repeat), e.g. --cli-arg=--segmenter=layout")
     args = parser.parse_args(argv)
-    result = measure(args.page, args.base_url, args.model, args.mode, args.python, args.max_tokens)
+    result = measure(args.page, args.base_url, args.model, args.mode, args.python, args.max_tokens,
+                     tuple(args.cli_arg))
     print(json.dumps({"label": args.label, "page": args.page, "mode": args.mode, **result}, ensure_ascii=False))
     return 0
 
