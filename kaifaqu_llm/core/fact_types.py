@@ -29,16 +29,7 @@ ZONE_TYPES = (
     "工业园区",
     "其他",
 )
-ZoneType = Literal[
-    "经济技术开发区",
-    "高新技术产业开发区",
-    "经济开发区",
-    "生态文化旅游示范区",
-    "综合改革示范区",
-    "综合保税区",
-    "工业园区",
-    "其他",
-]
+ZoneType = Literal[ZONE_TYPES]  # type: ignore[valid-type]  # the same names, one list
 
 _EVIDENCE_DESCRIPTION = "原文逐字引用：能证明该事实的最短原文片段，与原文一字不差（可省略空白）"
 

@@ -30,6 +30,7 @@ __all__ = [
     "PROFILES_FILE",
     "atomic_write_text",
     "atomic_write_bytes",
+    "atomic_write_pieces",
     "out_lock",
     "dumps_record",
     "read_profiles",
@@ -44,13 +45,33 @@ os.umask(_UMASK)
 _LOCK_FILE = ".kaifaqu.lock"
 
 
+def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[str]) -> Path:
+    """Write the text ``pieces`` to ``path`` in UTF-8 as they come, atomically (temp file + fsync + rename);
+    return the path. Nothing is held whole in memory, and a failure leaves ``path`` as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any written file
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(pieces)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + rename); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any written file
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -212,18 +233,4 @@ def merge_sorted_lines(out_dir: str | os.PathLike[str], parts: Sequence[Callable
 
 
 def _write_lines(path: Path, items: Iterable[tuple[tuple[str, int], str]]) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for _, line in items:
-                handle.write(line)
-                handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_pieces(path, (f"{line}\n" for _, line in items))

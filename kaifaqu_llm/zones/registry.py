@@ -37,7 +37,8 @@ from ..core.facts import zone_fact_kinds
 from ..ground.counted import counted_records
 from ..outputs.files import PROFILES_FILE, atomic_write_text, read_profiles
 from .names import REGISTRY, fold_name, parse_name, province_prefix
-from .spill import ZoneStore, atomic_write_pieces, dump_streamed, key_text, remove_stale_spills
+from ..outputs.files import atomic_write_pieces
+from .spill import ZoneStore, dump_streamed, key_text, remove_stale_spills
 
 __all__ = ["ZoneName", "zone_name", "build_registry", "write_registry", "write_zones", "read_registry", "UNASSIGNED"]
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["ZoneStore", "open_spill", "remove_stale_spills", "key_text", "dump_streamed", "atomic_write_pieces"]
+__all__ = ["ZoneStore", "open_spill", "remove_stale_spills", "key_text", "dump_streamed"]
 
 _PREFIX, _SUFFIX = ".kaifaqu.", ".spill"
 _SCHEMA = """
@@ -180,23 +180,3 @@ class ZoneStore:
             yield from cursor.execute(sql, args)
         finally:
             cursor.close()
-
-
-def atomic_write_pieces(path: Path, pieces: Iterable[str]) -> Path:
-    """Write the text ``pieces`` to ``path`` in UTF-8 as they come, atomically (temp file + fsync + rename);
-    return the path."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are shared like any written file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.writelines(pieces)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
