@@ -266,6 +266,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--segments", metavar="SEGMENTS.json", nargs="?", const="",
                    help="score a segmentation instead: a `kaifaqu segment --json` file, or, given bare after "
                         "PROFILES.jsonl, the layout segmentation of the pages that run read (its manifest.json)")
+    p.add_argument("--misses", action="store_true",
+                   help="also list, per page and category, the gold facts missed (-) and the facts found that "
+                        "match no gold fact (+)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=_cmd_eval)
 
@@ -273,7 +276,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from .evaluate.scores import format_segment_table, format_table, load_segments, score_profiles
+    from .evaluate.scores import format_misses, format_segment_table, format_table, load_segments, score_profiles
     from .outputs.files import read_profiles
     from .evaluate.gold import load_gold
 
@@ -295,8 +298,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         scores = score_segmentation(gold, pages)
         text = format_segment_table(scores)
     else:
-        scores = score_profiles(gold, read_profiles(args.profiles))
+        scores = score_profiles(gold, read_profiles(args.profiles), misses=args.misses)
         text = format_table(scores)
+        if args.misses:
+            text += "\n\n" + format_misses(scores)
     if args.json:
         print(json.dumps(scores, ensure_ascii=False, indent=2))
     else:

@@ -29,6 +29,7 @@ __all__ = [
     "score_profiles",
     "format_table",
     "format_segment_table",
+    "format_misses",
     "fact_matches",
     "load_segments",
     "names_agree",
@@ -73,20 +74,21 @@ def _facts(articles: Iterable[dict], kind: FactKind, row: EvalRow) -> list[dict]
     return facts
 
 
-def _match(gold: list[dict], pred: list[dict], row: EvalRow) -> int:
-    """Return the number of one-to-one matches: exact agreements first, then a maximum matching of the rest."""
+def _match(gold: list[dict], pred: list[dict], row: EvalRow) -> dict[int, int]:
+    """Return the one-to-one matching as {gold index: prediction index}: exact agreements first,
+    then a maximum matching of the rest."""
     matcher, exact_fields = row.matches, row.exact
-    used: set[int] = set()
+    pairs: dict[int, int] = {}
     unmatched = []
-    for g in gold:
-        hit = next((i for i, p in enumerate(pred) if i not in used and matcher(g, p) and fields_agree(g, p, exact_fields)),
-                   None)
+    for j, g in enumerate(gold):
+        hit = next((i for i, p in enumerate(pred)
+                    if i not in pairs.values() and matcher(g, p) and fields_agree(g, p, exact_fields)), None)
         if hit is None:
-            unmatched.append(g)
+            unmatched.append(j)
         else:
-            used.add(hit)
-    free = [i for i in range(len(pred)) if i not in used]
-    edges = [[i for i in free if matcher(g, pred[i])] for g in unmatched]
+            pairs[j] = hit
+    free = [i for i in range(len(pred)) if i not in pairs.values()]
+    edges = [[i for i in free if matcher(gold[j], pred[i])] for j in unmatched]
     owner: dict[int, int] = {}
 
     def augment(j: int, seen: set[int]) -> bool:  # Kuhn's augmenting path
@@ -98,8 +100,10 @@ def _match(gold: list[dict], pred: list[dict], row: EvalRow) -> int:
                     return True
         return False
 
-    lenient = sum(1 for j in range(len(unmatched)) if augment(j, set()))
-    return len(used) + lenient
+    for j in range(len(unmatched)):
+        augment(j, set())
+    pairs.update({unmatched[j]: i for i, j in owner.items()})
+    return pairs
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
@@ -113,14 +117,15 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
             "f1": round(f1, 4)}
 
 
-def score_profiles(gold: dict[str, GoldPage], records: list[dict]) -> dict:
+def score_profiles(gold: dict[str, GoldPage], records: list[dict], misses: bool = False) -> dict:
     """Score profile records against gold pages.
 
     A record's facts count on the page named by the fact's ``evidence_source`` (set for
     stitched articles) or else the record's ``source``.
     Returns ``{"overall": {category: {tp, fp, fn, precision, recall, f1}}, "pages": {source: {...}},
     "unscored_sources": [sources of records with no gold page]}``; only pages in ``gold`` are scored
-    (a gold page without any record scores zero recall).
+    (a gold page without any record scores zero recall). With ``misses``, each page's row also
+    holds ``"missed"`` (gold facts nothing matched) and ``"spurious"`` (predictions that matched nothing).
     """
     by_source: dict[str, list[dict]] = {}
     for record in records:
@@ -139,9 +144,13 @@ def score_profiles(gold: dict[str, GoldPage], records: list[dict]) -> dict:
         for kind, row in rows:
             g = _facts(gold[source].articles, kind, row)
             p = _facts(predicted, kind, row)
-            tp = _match(g, p, row)
+            pairs = _match(g, p, row)
+            tp = len(pairs)
             counts = (tp, len(p) - tp, len(g) - tp)
             page_scores[row.name] = _prf(*counts)
+            if misses:
+                page_scores[row.name]["missed"] = [f for j, f in enumerate(g) if j not in pairs]
+                page_scores[row.name]["spurious"] = [f for i, f in enumerate(p) if i not in set(pairs.values())]
             for i, n in enumerate(counts):
                 totals[row.name][i] += n
         pages[source] = page_scores
@@ -205,6 +214,28 @@ def format_table(scores: dict) -> str:
     if scores.get("unscored_sources"):
         lines.append(f"(no gold for {len(scores['unscored_sources'])} page(s): "
                      + ", ".join(scores["unscored_sources"][:5]) + ")")
+    return "\n".join(lines)
+
+
+def _fact_label(fact: dict) -> str:
+    label = str(fact.get("name") or fact.get("title") or fact.get("canonical") or fact.get("mention") or "")
+    for key in ("value", "unit"):
+        if fact.get(key) not in (None, ""):
+            label += f" {fact[key]}"
+    return label.strip() or json.dumps(fact, ensure_ascii=False)[:60]
+
+
+def format_misses(scores: dict) -> str:
+    """Return, per page and category, the gold facts missed (``-``) and the predictions that
+    matched no gold fact (``+``), from ``score_profiles(..., misses=True)``."""
+    lines = []
+    for source, page in scores["pages"].items():
+        for category, s in page.items():
+            missed, spurious = s.get("missed") or [], s.get("spurious") or []
+            if missed or spurious:
+                lines.append(f"{source}  {category}")
+                lines += [f"  - {_fact_label(f)}" for f in missed]
+                lines += [f"  + {_fact_label(f)}" for f in spurious]
     return "\n".join(lines)
 
 

@@ -195,6 +195,24 @@ def test_cli_eval_prints_a_table_and_json(gold_dir, tmp_path, capsys):
     assert scores["overall"]["people"]["f1"] == 1.0
 
 
+def test_cli_eval_misses_lists_what_was_missed_and_what_was_spurious(gold_dir, tmp_path, capsys):
+    from kaifaqu_llm._cli import main
+
+    record = perfect_record()
+    record["people"] = [{"name": "钱多多", "title": "主任"}]
+    record["organizations"] = record["organizations"][:1]
+    profiles = write_profiles(tmp_path / "profiles.jsonl", [record])
+    assert main(["eval", "--gold", str(gold_dir), str(profiles), "--misses"]) == 0
+    out = capsys.readouterr().out
+    misses = out.split("p1.txt  people", 1)[1]
+    assert "  - 孙建国" in misses and "  + 钱多多" in misses
+    assert "p1.txt  organizations\n  - 太原理工大学" in out
+    assert "p1.txt  zones" not in out  # a category with nothing missed is not listed
+    scores = score_profiles(load_gold(gold_dir), [record], misses=True)
+    assert [f["name"] for f in scores["pages"]["p1.txt"]["people"]["missed"]] == ["孙建国"]
+    assert "missed" not in score_profiles(load_gold(gold_dir), [record])["pages"]["p1.txt"]["people"]
+
+
 def test_cli_eval_reports_bad_input_in_one_line(gold_dir, tmp_path, capsys):
     from kaifaqu_llm._cli import main
 

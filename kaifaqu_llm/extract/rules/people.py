@@ -18,12 +18,14 @@ from ...core.schema import Person
 
 __all__ = ["extract_people", "SURNAMES"]
 
-_ROLE_FIRST, _SHARED, _RARE, _TITLE_AFTER, _SEGMENTED = (rule(f"people.{n}") for n in (
-    "role-before-name", "shared-role", "rare-surname", "title-after-name", "segmented-name"))
+_ROLE_FIRST, _SHARED, _RARE, _TITLE_AFTER, _SEGMENTED, _MASKED = (rule(f"people.{n}") for n in (
+    "role-before-name", "shared-role", "rare-surname", "title-after-name", "segmented-name", "masked-role"))
 SURNAMES = set("".join(lexicon("surnames")))
 _COMPOUND_SURNAMES = lexicon("compound_surnames")
 _ROLES: tuple[str, ...] = lexicon("roles")
-_ROLE_RE = re.compile("|".join(sorted(_ROLES, key=len, reverse=True)))
+_ROLE_RE = re.compile("|".join(sorted(map(re.escape, _ROLES), key=len, reverse=True)))
+# web copies mask some titles with asterisks (区委****江涛): the mask stands where the role was
+_MASK_RE = re.compile(r"[*＊]{2,}")
 _AFTER_NAME = lexicon("name_followers")
 # roles written after the name, and what may stand right before such a name (清华大学范守善院士)
 _NAME_BEFORE_ROLE = re.compile("总书记|院士|教授|研究员|博士(?!后|生|工作站|点)")
@@ -97,7 +99,9 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
     people: dict[str, Person] = {}
     excluded = {a.replace(" ", "") for a in authors}
     last_end = 0
-    for m in _ROLE_RE.finditer(text) if _ROLE_FIRST.on else ():
+    roles = sorted([*(_ROLE_RE.finditer(text) if _ROLE_FIRST.on else ()),
+                    *(_MASK_RE.finditer(text) if _MASKED.on else ())], key=lambda m: m.start())
+    for m in roles:
         name = _name_at(text, m.end()) or (_segmented_name(text, m.end()) if _SEGMENTED.on else None) \
             or (_rare_surname_name(text, m.end()) if _RARE.on else None)
         if name is None:
