@@ -103,3 +103,20 @@ def test_a_count_measure_word_and_a_place_with_a_function_character():
 
     assert not [m for m in find_zone_mentions("全国46个申报园区之一") if m.prefix]
     assert [m.text for m in find_zone_mentions("批准设立国家级和龙边境经济合作区。") if m.prefix] == ["和龙边境经济合作区"]
+
+
+def test_a_place_whose_name_starts_with_yuan_is_no_former_name():
+    # 原 opens the place 原平 (and closes 太原): only 原 set off by a function word means "formerly"
+    assert [m.text for m in find_zone_mentions("原平经济技术开发区今年新开工项目15个。")] == ["原平经济技术开发区"]
+    assert [m.text for m in find_zone_mentions("太原武宿综合保税区进出口增长。")] == ["太原武宿综合保税区"]
+    assert [m.text for m in find_zone_mentions("新区由原滁州沿江经济技术开发区整合而成。") if m.prefix] == []
+
+
+def test_two_zones_of_one_city_written_in_full_stay_two():
+    zones = extract_zones("会上，大连经济技术开发区和大连太平湾经济开发区分别作了发言。")
+    assert sorted(z.canonical for z in zones) == ["大连太平湾经济开发区", "大连经济技术开发区"]
+
+
+def test_a_name_led_by_a_two_character_modifier_of_a_place_is_kept_whole():
+    assert [m.text for m in find_zone_mentions("重庆两江新区和两个园区。")] == ["重庆两江新区"]
+    assert [m.text for m in find_zone_mentions("广西凭祥综合保税区")] == ["广西凭祥综合保税区"]

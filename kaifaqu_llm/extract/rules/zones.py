@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from .registry import rule
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Zone
-from ...zones.names import RULES, ZoneSuffix, parse_name, suffix_pattern, suffixes_for
+from ...zones.names import RULES, ZoneSuffix, parse_name, province_prefix, suffix_pattern, suffixes_for
 from ...zones.places import locate
 
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
 _NAMES_RULE, _AREA_RULE, _NOT_NAME_RULE = rule("zones.suffix"), rule("zones.area"), rule("zones.not-a-name")
+_PLACE_START, _FORMER = rule("zones.place-start"), rule("zones.former-name")
 _SUFFIXES = suffixes_for(RULES)
 _SUFFIX_RE = re.compile(suffix_pattern(RULES))
 _RUN_CHARS = re.compile(f"[{CJK}]")
@@ -37,7 +38,7 @@ _LEAD_WORDS = ("在", "于", "与", "和", "及", "对", "将", "向", "到", "�
 _FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号占")
 # designations and generic heads that are not names of one zone
 _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", "各级", "各", "全区", "该", "本", "此", "这",
-                 "两", "多个", "一批", "重点", "特色", "专业", "新型", "现代", "产业", "工业", "示范", "配套",
+                 "两个", "两大", "两类", "两区", "两园", "多个", "一批", "重点", "特色", "专业", "新型", "现代", "产业", "工业", "示范", "配套",
                  "园区", "区", "整个", "所在", "周边", "一流", "高端", "标准", "智慧", "建设", "生态文明")
 _VERBS = ("出台", "开拓", "赋予", "负责", "鉴于", "走进", "健全", "夯实", "完善", "聚焦", "围绕", "提升", "结合",
           "支撑", "赋能", "彰显", "感受", "做好", "抓好", "促进", "发挥", "推进", "谋划", "加快", "展示", "写在",
@@ -102,13 +103,10 @@ def _strip_lead(raw: str) -> str:
     if raw[:1] in ("家", "个", "所", "座") and len(raw) <= 2:  # 93家开发区: the digits end the run
         raw = raw[1:]
     last = _LAST_FUNCTION.search(raw)
-    rest = raw[last.start() + 1:] if last else raw
-    restart = None
-    if _NOT_NAME_RULE.on:
-        for restart in _RESTARTS.finditer(rest):
-            pass
-    if restart is not None:
-        rest = rest[restart.end():]
+    cut = last.start() + 1 if last else 0
+    if _NOT_NAME_RULE.on:  # in the whole run: 年度 ends in a word a function character (年) starts
+        cut = max([cut, *(m.end() for m in _RESTARTS.finditer(raw))])
+    rest = raw[cut:]
     for _ in range(3):
         word = next((w for w in _LEAD_WORDS if rest.startswith(w)), None)
         if word is None:
@@ -120,7 +118,38 @@ def _strip_lead(raw: str) -> str:
             rest = rest[cut:]
     if len(rest) < 2:  # 设立国家级和龙: a place whose name holds a function character (和龙, 于都)
         rest = next((raw[-k:] for k in range(min(len(raw), 6), 1, -1) if _is_place(raw[-k:])), rest)
+    if _PLACE_START.on:
+        rest = _from_place(rest)
     return rest
+
+
+def _starts_with_place(text: str) -> bool:
+    return locate(text) is not None or province_prefix(text) is not None
+
+
+def _from_place(rest: str) -> str:
+    """Cut one to three leading characters that are no place off a run whose place starts after them
+    (标志着开封, 含凭祥, 现有哈尔滨 → 开封, 凭祥, 哈尔滨); a run that starts with a place is kept whole."""
+    if len(rest) < 3 or _starts_with_place(rest):
+        return rest
+    for k in range(1, 5):
+        tail = rest[k:]
+        if k == 1 and rest[0] in _MODIFIERS:  # 北塘, 新长江: a direction or size word can open a name
+            continue
+        if len(tail) >= 2 and _starts_with_place(tail) and not _starts_with_place(rest[:k] + tail[:1]):
+            return tail
+    return rest
+
+
+_MODIFIERS = frozenset("东西南北中新老大小上下前后内外")
+
+
+def _former_name(text: str, start: int) -> bool:
+    """True when the name starting at ``start`` follows 原 (formerly) set off by a function word or punctuation."""
+    if text[start - 1:start] != "原":
+        return False
+    before = text[start - 2:start - 1]
+    return not before or before in _FUNCTION_CHARS or not _RUN_CHARS.match(before)
 
 
 _LAST_FUNCTION = re.compile(f"[{''.join(sorted(_FUNCTION_CHARS))}](?=[^{''.join(sorted(_FUNCTION_CHARS))}]*$)")
@@ -212,6 +241,8 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
             prefix = rest
         if suffix == "园区" and not prefix:
             continue
+        if _FORMER.on and prefix and _former_name(text, s_start - len(prefix)):
+            continue
         mentions.append(ZoneMention(prefix, suffix, s_start - len(prefix), s_end))
     return mentions
 
@@ -221,7 +252,9 @@ def _same_zone(a: ZoneMention, b: ZoneMention) -> bool:
         return False
     if not a.prefix or not b.prefix:
         return False
-    x, y = sorted((a.prefix, b.prefix), key=len)
+    (x, short_x), (y, short_y) = sorted(((a.prefix, a), (b.prefix, b)), key=lambda p: len(p[0]))
+    if y.startswith(x) and x != y and _SUFFIXES[short_x.suffix].full and _SUFFIXES[short_y.suffix].full:
+        return False  # 大连经济技术开发区, 大连太平湾经济开发区: both written in full, two zones of one city
     return y.startswith(x) or y.endswith(x) and len(x) >= 2  # 左权 ~ 左权生态文化旅游, 武宿 ~ 太原武宿
 
 
