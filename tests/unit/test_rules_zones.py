@@ -120,3 +120,16 @@ def test_two_zones_of_one_city_written_in_full_stay_two():
 def test_a_name_led_by_a_two_character_modifier_of_a_place_is_kept_whole():
     assert [m.text for m in find_zone_mentions("重庆两江新区和两个园区。")] == ["重庆两江新区"]
     assert [m.text for m in find_zone_mentions("广西凭祥综合保税区")] == ["广西凭祥综合保税区"]
+
+
+def test_a_park_that_is_the_subject_of_a_project_list_stays_a_zone():
+    text = "青山产业园已落地光伏、储能等5个项目。"
+    assert [m.text for m in find_zone_mentions(text)] == ["青山产业园"]
+
+
+def test_listed_parks_join_the_zone_they_are_listed_with_in_passing():
+    text = "青山经济开发区建成了北区物流园区、滨河科技园和新城社区等配套载体。"
+    zones = {z.mention: z for z in extract_zones(text)}
+    assert zones["北区物流园区"].primary is False and zones["北区物流园区"].type == "工业园区"
+    assert "滨河科技园" in zones and "新城社区" not in zones
+    assert zones["青山经济开发区"].primary is True

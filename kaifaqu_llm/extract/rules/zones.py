@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .registry import rule
 from .text import CJK, Sentences, clause_end, clause_start
+from .zone_lists import in_project_list, listed_zones
 from ...core.schema import Zone
 from ...zones.names import RULES, ZoneSuffix, parse_name, province_prefix, suffix_pattern, suffixes_for
 from ...zones.places import locate
@@ -24,7 +25,7 @@ from ...zones.places import locate
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
 _NAMES_RULE, _AREA_RULE, _NOT_NAME_RULE = rule("zones.suffix"), rule("zones.area"), rule("zones.not-a-name")
-_PLACE_START, _FORMER = rule("zones.place-start"), rule("zones.former-name")
+_PLACE_START, _FORMER, _PROJECT_LIST = rule("zones.place-start"), rule("zones.former-name"), rule("zones.project-list")
 _SUFFIXES = suffixes_for(RULES)
 _SUFFIX_RE = re.compile(suffix_pattern(RULES))
 _RUN_CHARS = re.compile(f"[{CJK}]")
@@ -243,6 +244,8 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
             continue
         if _FORMER.on and prefix and _former_name(text, s_start - len(prefix)):
             continue
+        if _PROJECT_LIST.on and _SUFFIXES[suffix].loose and in_project_list(text, s_start - len(prefix), s_end):
+            continue
         mentions.append(ZoneMention(prefix, suffix, s_start - len(prefix), s_end))
     return mentions
 
@@ -307,7 +310,8 @@ def extract_zones(text: str, headers: tuple[str, ...] = ()) -> list[Zone]:
     zones = []
     for group, primary in zip(groups, in_header):
         zones.append(_zone_of(group, primary, header_ids, text, sentences, headers))
-    return zones
+    names = {n for z in zones for n in (z.mention, z.canonical) if n}
+    return zones + listed_zones(text, [(m.start, m.end) for m in body if m.prefix], names)
 
 
 def _zone_of(group: list[ZoneMention], primary: bool, header_ids: set[int], text: str,
