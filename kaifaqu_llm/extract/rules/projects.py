@@ -41,7 +41,7 @@ _COUNTED_CLOSE = re.compile(r"(?<=.)等(?:\d+|[两三四五六七八九十]+)[�
 # what a listed project goes on to do (…等项目落地上马, …等21个项目已入驻园区): the items are projects under way
 _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开工|签约|投产|入驻|落户|竣工)")
 # nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
-_PROJECT_AS_MODIFIER = ("责任", "机制", "审批", "手续", "政策", "专班", "谋划", "一览")
+_PROJECT_AS_MODIFIER = lexicon("project_modifier_follows")
 _CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
 _CLASS = rule("projects.class-mention")
 _CLASS_ENDS = lexicon("project_class_ends")
