@@ -38,6 +38,7 @@ _COUNTED_HEAD = re.compile(r"^(?P<items>.+?)(?:[两三四五六七八九十]|\d+
 _COUNTED_THING = re.compile(r"(?:\d+|[一两三四五六七八九十百千]+)(?:名|个|家|位|批)")
 _BUILD_VERB = re.compile("建设|新建|启动|开工|推进|签约|落地|投产|竣工|引进|引入|打造|抓好")
 _COUNTED_CLOSE = re.compile(r"(?<=.)等(?:\d+|[两三四五六七八九十]+)[个项]$")
+_COUNT_AFTER_LIST = re.compile(f"(?<=[{CJK}])(?<!等)(?:\\d+|[两三四五六七八九十]+)个[{CJK}\\d]{{0,8}}$")
 # what a listed project goes on to do (…等项目落地上马, …等21个项目已入驻园区): the items are projects under way
 _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开工|签约|投产|入驻|落户|竣工)")
 # nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
@@ -285,6 +286,8 @@ def _names(text: str, prefix: str, start: int, c_start: int, head_end: int) -> l
         listed = text[c_start:start - 1]
         items_before = [x for x in (_strip_lead(x).removesuffix("项目") for x in listed.split("、")) if x]
     prefix = _COUNTED_CLOSE.sub("等", prefix)  # 甲、乙、丙等21个项目: the count closes the list
+    if items_before and not prefix.endswith("等"):  # 甲、乙、丙3个世界500强项目: a count alone closes it too
+        prefix = _COUNT_AFTER_LIST.sub("等", prefix)
     closing = re.search(r"等([^、等]{1,6})$", prefix)
     if closing and "企业" in closing.group(1):  # 正极、隔膜等上下游企业项目: firms' projects, unnamed
         return []
