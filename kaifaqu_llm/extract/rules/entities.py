@@ -19,6 +19,7 @@ import bisect
 import re
 
 from .people import _BOUNDARY, _ROLE_RE, SURNAMES, extract_people
+from .known_firms import known_firm_mentions
 from .registry import lexicon, lexicon_map, rule
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Organization
@@ -124,6 +125,9 @@ def extract_organizations(text: str, zone_spans: tuple[tuple[int, int], ...] = (
     by_suffix = list(found)
     for name, start, end in _framed_names(text):
         if not any(other in name for other in by_suffix):  # 太原理工大学签署 is not a longer name
+            found.setdefault(name, ("企业", start, end))
+    for name, start, end in known_firm_mentions(text):
+        if not any(name in other for other in found):  # 中联重科股份有限公司 already holds 中联重科
             found.setdefault(name, ("企业", start, end))
     for name, start, end in _list_mates(text, found) if _MATES.on else ():
         found.setdefault(name, ("企业", start, end))

@@ -35,17 +35,27 @@ def _brand(name: str) -> str | None:
     return brand
 
 
+_BRANCH_OF = re.compile(r"[(（][^()（）]{2,6}[)）]")
+
+
 def project_owners(projects: list[Project], organizations: list[Organization],
                    zone_names: tuple[str, ...] = ()) -> tuple[list[Project], list[Organization]]:
     """Return the projects (owners filled in) and the organizations (owners added, each once).
 
     ``zone_names`` are the zones of the article: a brand that opens one of them is a place, not a firm.
     """
+    organizations = list(organizations)
     known = {o.name for o in organizations}
     kept: list[Project] = []
     added: list[Organization] = []
 
     def add(name: str, evidence: str) -> None:
+        shorter = next((o for o in organizations if _BRANCH_OF.fullmatch(name[len(o.name):]) and name.startswith(o.name)),
+                       None)
+        if shorter is not None:  # 中国电科(山西) owns the project: the firm's branch, not the group, is meant
+            organizations[organizations.index(shorter)] = Organization(name=name, kind=shorter.kind, evidence=evidence)
+            known.add(name)
+            return
         if not any(other.startswith(name) or name.startswith(other) for other in known):
             added.append(Organization(name=name, kind="企业", evidence=evidence))
             known.add(name)

@@ -337,7 +337,9 @@ def _project(name: str, clause: str, sentence: str, after: int, organizations) -
     tail = sentence[after:]
     status = next((w for w in _STATUS if w in tail), None) or next((w for w in _STATUS if w in sentence), None)
     company = next((o.name for o in organizations if o.name in name), None)
-    owner = _OWNER_FIRST.match(name) if company is None and _OWNER.on else None
+    owner = _OWNER_FIRST.match(name) if _OWNER.on else None
+    if owner and company is not None and not owner.group("owner").startswith(company):
+        owner = None  # the firm the text names elsewhere is the owner
     if owner and not owner.group("owner").startswith(tuple(_GENERIC_LONGEST)):
         company = owner.group("owner")  # 山西某来年产16GW电池项目, 中国某科(山西)材料基地项目: the firm comes first
     evidence = clause
