@@ -30,14 +30,16 @@ def measure(page: str, base_url: str, model: str, mode: str | None, python: str,
     """Return the figures of one extraction of ``page`` against ``base_url`` (see the module docstring)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        command = [python, "-m", "kaifaqu_llm", "extract", page, "-o", str(out), "--base-url", base_url,
+        command = [python, "-m", "kaifaqu_llm", "extract", str(Path(page).resolve()), "-o", str(out), "--base-url", base_url,
                    "--model", model, "--no-cache", "--concurrency", "1", "-q"]
         if mode:
             command += ["--mode", mode]
         command += list(extra)
         env = {**os.environ, "KAIFAQU_MAX_TOKENS": str(max_tokens)}
         started = time.perf_counter()
-        finished = subprocess.run(command, env=env, capture_output=True, text=True)
+        # run outside any checkout: `python -m` puts the working directory first on sys.path, ahead of
+        # PYTHONPATH, so a run from this checkout would import this version whatever PYTHONPATH says
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, cwd=tmp)
         seconds = time.perf_counter() - started
         records = [json.loads(line) for line in (out / "profiles.jsonl").read_text(encoding="utf-8").splitlines()] \
             if (out / "profiles.jsonl").exists() else []
