@@ -27,9 +27,10 @@ _COUNT_UNITS = lexicon("units_count")
 _MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
 _CN_NUM = "〇零一二两三四五六七八九十百千"
+_GROUP_SPACE = re.compile("[ \u00a0\u2009]")
 
 NUMBER_UNIT = re.compile(
-    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_NUM + r"]+)"
+    r"(?P<num>\d{1,3}(?:[ \u00a0\u2009]\d{3})+(?:\.\d+)?|\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_NUM + r"]+)"
     r"(?P<unit>[万亿]?(?:余|多)?(?:" + "|".join(re.escape(u) for u in _UNITS) + r")(?:以上|左右)?"
     r"|大(?=[" + CJK + r"]{0,6}(?:产业|基地|园区|平台|中心|板块|主业|业态|赛道|集群)))"
 )
@@ -97,6 +98,7 @@ def _hits(text: str) -> list[_Hit]:
             continue
         if unit.endswith("以上") and text.startswith(("项目", "企业", "工业"), m.end()):  # 10亿元以上项目: a class
             continue
+        num = _GROUP_SPACE.sub("", num)  # 14 775人: a space groups thousands (web copies, OCR)
         quantity = parse_number(num)
         if quantity is None:
             continue
