@@ -20,9 +20,11 @@ from ...core.schema import Indicator
 
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
 
-_NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE, _RESPECTIVE_RULE = (
+_NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE, _RESPECTIVE_RULE, _TOTAL = (
     rule(f"indicators.{n}") for n in ("number-unit", "change", "project-figures", "rank", "rank-pair", "share",
-                                      "respective"))
+                                      "respective", "total"))
+_TOTAL_WORDS = frozenset(lexicon("indicator_total_words"))
+_OPENING_ASIDE = re.compile(r"^[(（][^()（）]{1,30}[)）]")
 _COUNT_UNITS = lexicon("units_count")
 _MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
@@ -117,6 +119,10 @@ def _hits(text: str) -> list[_Hit]:
 
 def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
     phrase = PERIOD.sub("", phrase).strip("，,、：: ").rstrip("上中内里")
+    phrase = _OPENING_ASIDE.sub("", phrase)  # (原X开发区)在全省…: an aside before the name
+    opened = max(phrase.rfind("("), phrase.rfind("（"))
+    if opened >= 0 and not re.search("[)）]", phrase[opened:]) and len(phrase) - opened > 2:
+        phrase = phrase[opened + 1:]  # 孵化器一期(面积13.7万平方米: the figure is inside the brackets
     for _ in range(3):
         for subject in subjects:
             if subject and phrase.startswith(subject):
@@ -242,6 +248,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
                 name += "面积"  # 200万平米的光机电产业集聚区: the figure is the place's area
         if glued and indicators and len(name) < 2:
             name = indicators[-1].name
+        elif name in _TOTAL_WORDS and _TOTAL.on and sentence_no in last_by_sentence:
+            name = last_by_sentence[sentence_no].name  # 接待来宾52团组，共计1228人: the total of the same thing
         quoted = _QUOTED_BEFORE.search(text, max(0, hit.start - 16), hit.start) if len(name) < 2 else None
         if quoted:  # 其中“标准地”10宗587.685亩: the quoted term is what is counted
             name = quoted.group(1)
