@@ -29,6 +29,7 @@ _COUNT_UNITS = lexicon("units_count")
 _MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
 _CN_NUM = "〇零一二两三四五六七八九十百千"
+_WORD_UNITS = ("方",)  # units that follow a Chinese numeral only inside a word
 _GROUP_SPACE = re.compile("[ \u00a0\u2009]")
 
 NUMBER_UNIT = re.compile(
@@ -90,8 +91,9 @@ def _hits(text: str) -> list[_Hit]:
         before = text[m.start() - 1] if m.start() else ""
         if before in _BAD_BEFORE or before.isdigit() or before in ".-—~" or (before.isascii() and before.isalpha()):
             continue
-        if not num[0].isdigit() and (num in ("一", "十", "千", "百") or before in _CN_NUM):
-            continue
+        if not num[0].isdigit() and (num in ("一", "十", "千", "百") or before in _CN_NUM
+                                     or unit.lstrip("万亿余多") in _WORD_UNITS):
+            continue  # 四方机车, 三方合作: a Chinese numeral and 方 make a word, not cubic metres
         if text[m.end():m.end() + 1] in ("号", "级", "届") or unit == "大" and num.isdigit() and len(num) > 1:
             continue
         if text.startswith(_NOT_A_COUNT_AFTER, m.end()) or text.startswith("相当于", m.start() - 3):
