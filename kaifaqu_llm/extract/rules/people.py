@@ -18,8 +18,10 @@ from ...core.schema import Person
 
 __all__ = ["extract_people", "SURNAMES"]
 
-_ROLE_FIRST, _SHARED, _RARE, _TITLE_AFTER, _SEGMENTED, _MASKED = (rule(f"people.{n}") for n in (
-    "role-before-name", "shared-role", "rare-surname", "title-after-name", "segmented-name", "masked-role"))
+_ROLE_FIRST, _SHARED, _RARE, _TITLE_AFTER, _SEGMENTED, _MASKED, _FOREIGN = (rule(f"people.{n}") for n in (
+    "role-before-name", "shared-role", "rare-surname", "title-after-name", "segmented-name", "masked-role",
+    "foreign-name"))
+_FOREIGN_CHARS = frozenset("".join(lexicon("transliteration_chars")))
 SURNAMES = set("".join(lexicon("surnames")))
 _COMPOUND_SURNAMES = lexicon("compound_surnames")
 _ROLES: tuple[str, ...] = lexicon("roles")
@@ -87,6 +89,18 @@ def _rare_surname_name(text: str, pos: int) -> str | None:
     return m.group(1)
 
 
+def _foreign_name(text: str, pos: int) -> str | None:
+    """Return a transliterated name (three to six characters of the lexicon) at ``pos`` that ends at a boundary."""
+    end = pos
+    while end < len(text) and end - pos < 7 and text[end] in _FOREIGN_CHARS:
+        end += 1
+    shortest = 4 if text[pos:pos + 1] in SURNAMES else 3  # 马克西姆: a Chinese name is shorter
+    if not shortest <= end - pos <= 6 or (end < len(text) and text[end] not in _BOUNDARY and text[end] != "等"
+                                                 and not text.startswith(_AFTER_NAME, end)):
+        return None
+    return text[pos:end]
+
+
 _TITLE_LEAD_IN = re.compile("^.*(?:》|」|发布|发表|刊发|刊登|刊载|转载)")
 
 
@@ -103,7 +117,8 @@ def extract_people(text: str, authors: tuple[str, ...] = ()) -> list[Person]:
                     *(_MASK_RE.finditer(text) if _MASKED.on else ())], key=lambda m: m.start())
     for m in roles:
         name = _name_at(text, m.end()) or (_segmented_name(text, m.end()) if _SEGMENTED.on else None) \
-            or (_rare_surname_name(text, m.end()) if _RARE.on else None)
+            or (_rare_surname_name(text, m.end()) if _RARE.on else None) \
+            or (_foreign_name(text, m.end()) if _FOREIGN.on else None)
         if name is None:
             continue
         s_start, s_end = sentences.around(m.start())
