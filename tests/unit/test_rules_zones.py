@@ -133,3 +133,9 @@ def test_listed_parks_join_the_zone_they_are_listed_with_in_passing():
     assert zones["北区物流园区"].primary is False and zones["北区物流园区"].type == "工业园区"
     assert "滨河科技园" in zones and "新城社区" not in zones
     assert zones["青山经济开发区"].primary is True
+
+
+def test_one_area_written_with_two_forms_of_its_zone_is_one_zone():
+    zones = extract_zones("中国(广西)自由贸易试验区崇左片区管委会挂牌。崇左片区将发展跨境产业。",
+                          headers=("广西自贸试验区崇左片区跨境产业合作",))
+    assert len(zones) == 1 and zones[0].primary

@@ -250,11 +250,21 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
     return mentions
 
 
+def _area_stem(prefix: str) -> str:
+    """Return an area's own name: what follows the last zone suffix in its prefix (自贸试验区崇左 → 崇左)."""
+    last = None
+    for last in _SUFFIX_RE.finditer(prefix):
+        pass
+    return prefix[last.end():] if last is not None and last.end() < len(prefix) else prefix
+
+
 def _same_zone(a: ZoneMention, b: ZoneMention) -> bool:
     if a.family != b.family:
         return False
     if not a.prefix or not b.prefix:
         return False
+    if _SUFFIXES[a.suffix].area and _SUFFIXES[b.suffix].area:  # 广西自贸试验区崇左片区 ~ 自由贸易试验区崇左片区
+        return _area_stem(a.prefix) == _area_stem(b.prefix)
     (x, short_x), (y, short_y) = sorted(((a.prefix, a), (b.prefix, b)), key=lambda p: len(p[0]))
     if y.startswith(x) and x != y and _SUFFIXES[short_x.suffix].full and _SUFFIXES[short_y.suffix].full:
         return False  # 大连经济技术开发区, 大连太平湾经济开发区: both written in full, two zones of one city
