@@ -19,6 +19,7 @@ from ...core.schema import Event
 __all__ = ["extract_events", "DATE"]
 
 _DATED, _LOOSE, _NO_DATELINE = rule("events.dated"), rule("events.loose-milestone"), rule("events.no-dateline")
+_DAY_ONLY_RULE = rule("events.day-only")
 
 DATE = re.compile(
     r"(?=[去今前明12\d一二三四年])(?:(?P<day>(?:(?:去年|今年|前年|明年|(?:19|20)\d{2}年))?\d{1,2}月\d{1,2}日(?:[至到—-]\d{1,2}日)?"
@@ -57,6 +58,29 @@ def _topic(text: str, sentences: Sentences, s_start: int) -> str:
     start = _project_start(text, head, p_start)
     name = text[start:head].strip("“”\"")
     return name + "项目" if len(name) >= 4 and _specific(name) else ""
+
+
+# a day without its month (5日在凭祥挂牌, 18日上午举行): the month is the one the text last gave (its dateline's)
+_DAY_ONLY = re.compile(r"(?<![\d月年号日至到—~、和-])(?P<day>\d{1,2})日(?:上午|下午|晚上|晚)?(?![\d讯电])")
+_LAST_MONTH = re.compile(r"(\d{1,2})月\d{1,2}日")
+
+
+def _day_only_events(text: str, sentences: Sentences, taken: set[str]) -> list[Event]:
+    """Return events dated by a day alone, completed with the month written last before it."""
+    out = []
+    for m in _DAY_ONLY.finditer(text):
+        s_start, s_end = sentences.around(m.start())
+        c_start = clause_start(text, m.start(), s_start)
+        if m.start() - c_start > 12 or not _EVENT_VERB.search(text, m.end(), s_end):
+            continue  # the day opens its clause and something happens after it
+        months = list(_LAST_MONTH.finditer(text, 0, m.start()))
+        day = m.group("day") + "日"
+        date = f"{months[-1].group(1)}月{day}" if months else day
+        what = text[m.end():s_end].lstrip("，,、 ").rstrip("。；;")[:60]
+        if len(what) >= 4 and date not in taken:
+            taken.add(date)
+            out.append(Event(date=date, what=what, evidence=text[c_start:s_end]))
+    return out
 
 
 def extract_events(text: str) -> list[Event]:
@@ -106,4 +130,7 @@ def extract_events(text: str) -> list[Event]:
         key = (m.group(), what)
         if key not in events:
             events[key] = Event(date=m.group(), what=what, evidence=evidence)
-    return list(events.values())
+    found = list(events.values())
+    if _DAY_ONLY_RULE.on:
+        found += _day_only_events(text, sentences, {e.date for e in found})
+    return found
