@@ -148,10 +148,10 @@ SUFFIXES: tuple[ZoneSuffix, ...] = (
     # kinds of zone the catalog lists on their own; the rules backend groups mentions by the type given
     *(_s(text, (kind,), own_kind=True, only=(RULES, LINKER)) for text, kind in (
         ("保税港区", "保税港区"), ("边境经济合作区", "经济合作区"), ("跨境经济合作区", "经济合作区"),
-        ("互市贸易区", "互市贸易区"),
+        ("互市贸易区", "互市贸易区"), ("出口加工区", "出口加工区"), ("保税物流园区", "保税物流园区"),
     )),
     # kinds of zone the catalog lists that extraction has no type for
-    *(_s(text, own_kind=True, only=(LINKER,)) for text in ("保税物流园区", "出口加工区", "旅游度假区", "投资区")),
+    *(_s(text, own_kind=True, only=(LINKER,)) for text in ("旅游度假区", "投资区")),
 )
 
 

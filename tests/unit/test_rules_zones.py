@@ -139,3 +139,9 @@ def test_one_area_written_with_two_forms_of_its_zone_is_one_zone():
     zones = extract_zones("中国(广西)自由贸易试验区崇左片区管委会挂牌。崇左片区将发展跨境产业。",
                           headers=("广西自贸试验区崇左片区跨境产业合作",))
     assert len(zones) == 1 and zones[0].primary
+
+
+def test_export_processing_and_bonded_logistics_zones_are_found_as_kinds_of_their_own():
+    zones = {z.mention: z for z in extract_zones("青山出口加工区与北岭保税物流园区签署合作协议。")}
+    assert set(zones) == {"青山出口加工区", "北岭保税物流园区"}
+    assert all(z.type == "其他" for z in zones.values())
