@@ -44,7 +44,17 @@ _UNDER_WAY = re.compile(r"(?:已|将|全部|正在|加快)?(?:建设|落地|开�
 # nouns 项目 modifies (包联项目责任机制, 项目审批): there 项目 is no project's head
 _PROJECT_AS_MODIFIER = lexicon("project_modifier_follows")
 # 甲公司投资的乙项目, 甲公司投资建设的乙项目: the firm before is the owner
-_BUILT_BY = "(?:投资|投资建设|建设|实施|承建|投建)的"
+_BUILT_BY = re.compile("(?:投资|投资建设|建设|实施|承建|投建)的$")
+
+
+def _built_by(name: str, sentence: str, organizations) -> str | None:
+    """Return the organization written right before ``name`` as the one investing in it (甲公司投资的乙项目)."""
+    at = sentence.find(name)
+    verb = _BUILT_BY.search(sentence, 0, at) if at > 0 else None
+    if verb is None:
+        return None
+    before = sentence[:verb.start()]
+    return next((o.name for o in organizations if before.endswith(o.name)), None)
 _CONTEST = re.compile(f"[{CJK}]{{0,3}}(?:大赛|比赛|竞赛|路演)")  # 创新创业项目创意大赛: a contest, not a project
 _CLASS = rule("projects.class-mention")
 _CLASS_ENDS = lexicon("project_class_ends")
@@ -338,8 +348,7 @@ def _project(name: str, clause: str, sentence: str, after: int, organizations) -
     capacity = _CAPACITY.search(sentence)
     tail = sentence[after:]
     status = next((w for w in _STATUS if w in tail), None) or next((w for w in _STATUS if w in sentence), None)
-    company = next((o.name for o in organizations if o.name in name), None) or next(
-        (o.name for o in organizations if re.search(re.escape(o.name) + _BUILT_BY + re.escape(name), sentence)), None)
+    company = next((o.name for o in organizations if o.name in name), None) or _built_by(name, sentence, organizations)
     owner = _OWNER_FIRST.match(name) if _OWNER.on else None
     if owner and company is not None and not owner.group("owner").startswith(company):
         owner = None  # the firm the text names elsewhere is the owner

@@ -36,6 +36,8 @@ _LEAD_WORDS = ("在", "于", "与", "和", "及", "对", "将", "向", "到", "�
                "落户", "入驻", "进驻", "位于", "今年", "去年", "目前", "近日", "同时", "其中", "作为", "全省", "全市",
                "走进", "启动", "围绕", "加快", "做强", "做大", "招引", "落地", "开工", "实施", "推进", "深入推进",
                "按照", "感受", "引领", "全体", "清廉", "积极", "着力", "重点", "努力", "持续", "不断", "纳入", "列入")
+# in the tuple's order, as a scan of it would find them (在 before 在建…)
+_LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号占")
 # designations and generic heads that are not names of one zone
 _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", "各级", "各", "全区", "该", "本", "此", "这",
@@ -109,10 +111,10 @@ def _strip_lead(raw: str) -> str:
         cut = max([cut, *(m.end() for m in _RESTARTS.finditer(raw))])
     rest = raw[cut:]
     for _ in range(3):
-        word = next((w for w in _LEAD_WORDS if rest.startswith(w)), None)
+        word = _LEAD_RE.match(rest)
         if word is None:
             break
-        rest = rest[len(word):]
+        rest = rest[word.end():]
     if len(rest) > 8:  # 参训人员还走进杭州: too long for a place; a name starts after the last verb in it
         cut = max((rest.rfind(w) + len(w) for w in _CUT_VERBS if w in rest[:-1]), default=0)
         if 2 <= len(rest) - cut <= 8:
