@@ -26,6 +26,7 @@ __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
 _NAMES_RULE, _AREA_RULE, _NOT_NAME_RULE = rule("zones.suffix"), rule("zones.area"), rule("zones.not-a-name")
 _PLACE_START, _FORMER, _PROJECT_LIST = rule("zones.place-start"), rule("zones.former-name"), rule("zones.project-list")
+_SHARED = rule("zones.shared-suffix")
 _SUFFIXES = suffixes_for(RULES)
 _SUFFIX_RE = re.compile(suffix_pattern(RULES))
 _RUN_CHARS = re.compile(f"[{CJK}]")
@@ -249,7 +250,31 @@ def find_zone_mentions(text: str, known_prefixes: set[str] | None = None) -> lis
         if _PROJECT_LIST.on and _SUFFIXES[suffix].loose and in_project_list(text, s_start - len(prefix), s_end):
             continue
         mentions.append(ZoneMention(prefix, suffix, s_start - len(prefix), s_end))
-    return mentions
+    return _shared_suffix(text, mentions) if _SHARED.on else mentions
+
+
+_JOINERS = "、和及与"
+
+
+def _shared_suffix(text: str, mentions: list[ZoneMention]) -> list[ZoneMention]:
+    """Add the zones of places listed before a zone's name that share its type (喀什、霍尔果斯经济开发区:
+    喀什经济开发区 too), each at its place's offsets."""
+    out = []
+    for m in mentions:
+        place = locate(m.prefix) if m.prefix else None
+        pos = m.start
+        while place is not None and text[pos - 1:pos] in _JOINERS and pos > 1:
+            start = pos - 1
+            while start > 0 and pos - 1 - start < 6 and _RUN_CHARS.match(text[start - 1]) \
+                    and text[start - 1] not in _JOINERS:
+                start -= 1
+            item = text[start:pos - 1]
+            if not _is_place(item):
+                break
+            out.append(ZoneMention(item + m.prefix[len(place.text):], m.suffix, start, pos - 1))
+            pos = start
+        out.append(m)
+    return out
 
 
 def _area_stem(prefix: str) -> str:
@@ -266,7 +291,9 @@ def _same_zone(a: ZoneMention, b: ZoneMention) -> bool:
     if not a.prefix or not b.prefix:
         return False
     if _SUFFIXES[a.suffix].area and _SUFFIXES[b.suffix].area:  # 广西自贸试验区崇左片区 ~ 自由贸易试验区崇左片区
-        return _area_stem(a.prefix) == _area_stem(b.prefix)
+        places = [locate(m.prefix) for m in (a, b)]
+        other_places = all(places) and places[0].text != places[1].text  # 喀什…兵团分区, 霍尔果斯…兵团分区
+        return _area_stem(a.prefix) == _area_stem(b.prefix) and not other_places
     (x, short_x), (y, short_y) = sorted(((a.prefix, a), (b.prefix, b)), key=lambda p: len(p[0]))
     if y.startswith(x) and x != y and _SUFFIXES[short_x.suffix].full and _SUFFIXES[short_y.suffix].full:
         return False  # 大连经济技术开发区, 大连太平湾经济开发区: both written in full, two zones of one city
