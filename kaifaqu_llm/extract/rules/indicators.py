@@ -57,6 +57,7 @@ _ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|�
 # money spent on several kinds of things (a list closed by 等) is the zone's, not one project's
 _BROAD_PURPOSE = re.compile(f"(?:用于|加强|推进|完善|实施|改善)([{CJK}、]{{2,30}}?、[{CJK}、]{{1,30}}?等[{CJK}]{{0,10}})")
 _QUOTED_BEFORE = re.compile(f"[“\"]([{CJK}A-Za-z0-9]{{2,12}})[”\"]$")
+_AREA_WORDS = re.compile("面积|占地|用地|土地|亩|平方|厂房|建筑|范围|规模")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
 _LEAD_WORDS = lexicon("indicator_lead_words")
@@ -128,7 +129,7 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
     for _ in range(3):
         for subject in subjects:
             if subject and phrase.startswith(subject):
-                phrase = phrase[len(subject):]
+                phrase = _OPENING_ASIDE.sub("", phrase[len(subject):])  # 辽东湾新区(原X开发区)在全省…
         phrase, cut = trim_leading(phrase, _LEAD_WORDS)
         if not cut:
             break
@@ -191,6 +192,9 @@ def _name_after(text: str, end: int, stop: int) -> str:
     if not run:
         return ""
     after = run.group()
+    head = re.split("[(（]", after, maxsplit=1)[0]
+    if len(head) >= 2:  # 企业孵化器一期(13栋厂房…): the name ends at the bracket (县(市、区) keeps it)
+        after = head
     m = _AFTER_STOP.search(after, 1)
     if m:
         after = after[: m.start()]
@@ -248,6 +252,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
             name = after
             if base.startswith(_AREA_UNITS) and not re.search("面积|占地|用地|土地|亩|平方", after):
                 name += "面积"  # 200万平米的光机电产业集聚区: the figure is the place's area
+        if base.startswith(_AREA_UNITS) and len(name) >= 2 and not _AREA_WORDS.search(name):
+            name += "面积"  # 实施范围15平方公里(含X综合保税区1.01平方公里): a place's figure in area units is its area
         if glued and indicators and len(name) < 2:
             name = indicators[-1].name
         elif name in _TOTAL_WORDS and _TOTAL.on and sentence_no in last_by_sentence:
