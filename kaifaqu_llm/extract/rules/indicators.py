@@ -57,7 +57,7 @@ _ONE_CHAR_NOUN = re.compile(f"[{CJK}](?=[，,、；;。]|规划|建设|建成|�
 # money spent on several kinds of things (a list closed by 等) is the zone's, not one project's
 _BROAD_PURPOSE = re.compile(f"(?:用于|加强|推进|完善|实施|改善)([{CJK}、]{{2,30}}?、[{CJK}、]{{1,30}}?等[{CJK}]{{0,10}})")
 _QUOTED_BEFORE = re.compile(f"[“\"]([{CJK}A-Za-z0-9]{{2,12}})[”\"]$")
-_AREA_WORDS = re.compile("面积|占地|用地|土地|亩|平方|厂房|建筑|范围|规模")
+_AREA_WORDS = re.compile("面积|地|亩|平方|厂房|建筑|范围|规模")
 _AREA_UNITS = ("平方米", "平方公里", "平方千米", "平米", "亩", "公顷")
 _PER_UNIT_TRAIL = ("每人每天", "每人每年", "每天", "每年", "每月", "每人")
 _LEAD_WORDS = lexicon("indicator_lead_words")
@@ -252,8 +252,6 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
             name = after
             if base.startswith(_AREA_UNITS) and not re.search("面积|占地|用地|土地|亩|平方", after):
                 name += "面积"  # 200万平米的光机电产业集聚区: the figure is the place's area
-        if base.startswith(_AREA_UNITS) and len(name) >= 2 and not _AREA_WORDS.search(name):
-            name += "面积"  # 实施范围15平方公里(含X综合保税区1.01平方公里): a place's figure in area units is its area
         if glued and indicators and len(name) < 2:
             name = indicators[-1].name
         elif name in _TOTAL_WORDS and _TOTAL.on and sentence_no in last_by_sentence:
@@ -264,7 +262,9 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         if len(name) < 2 and base.startswith(_COUNT_UNITS) and _ONE_CHAR_NOUN.match(text, hit.end):
             name = text[hit.end] + "数量"  # 28个村规划建设了…: the counted noun is one character
         if len(name) < 2:
-            name = pre.strip() or hit.unit
+            name = pre.strip().lstrip("(（“\"") or hit.unit
+        if base.startswith(_AREA_UNITS) and len(name) >= 2 and not _AREA_WORDS.search(name):
+            name += "面积"  # 实施范围15平方公里(含X综合保税区1.01平方公里): a place's figure in area units is its area
         share = _SHARE_OF.search(pre) if _SHARE.on else None
         if share and hit.unit.startswith(("%", "％")):  # 产值15亿元，占全区工业总产值的60%
             whole = share.group(1)
