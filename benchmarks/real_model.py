@@ -34,7 +34,9 @@ def _scores(records: list[dict], gold_dir: str | None) -> dict | None:
     from kaifaqu_llm.evaluate.gold import load_gold
     from kaifaqu_llm.evaluate.scores import score_profiles
 
-    overall = score_profiles(load_gold(gold_dir), records)["overall"]
+    sources = {str(r.get("source")) for r in records}
+    gold = {page: g for page, g in load_gold(gold_dir).items() if page in sources}  # the pages this run read
+    overall = score_profiles(gold, records)["overall"]
     return {name: row["f1"] for name, row in overall.items()}
 
 
