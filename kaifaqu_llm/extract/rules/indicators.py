@@ -24,6 +24,9 @@ _NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE, _RESPECTIVE_RULE,
     rule(f"indicators.{n}") for n in ("number-unit", "change", "project-figures", "rank", "rank-pair", "share",
                                       "respective", "total"))
 _TOTAL_WORDS = frozenset(lexicon("indicator_total_words"))
+_DURATION = rule("indicators.duration")
+_DURATION_UNITS = ("天", "个工作日")
+_DURATION_WORDS = sorted(lexicon("duration_words"), key=len, reverse=True)
 _OPENING_ASIDE = re.compile(r"^[(（][^()（）]{1,30}[)）]")
 _COUNT_UNITS = lexicon("units_count")
 _MEASURE_UNITS = lexicon("units_measure")
@@ -184,6 +187,28 @@ def _respective_names(text: str, hits: list[_Hit], subjects: tuple[str, ...]) ->
     return out
 
 
+def _duration_name(name: str, after: str, earlier: str, last: Indicator | None) -> str:
+    """Return what a number of days measures: the process before it (verbs of shortening cut off), else the
+    one after it (37天完成…手续; both when both are written), else the sentence's clause before, else the
+    figure before it; with 用时."""
+    changed = True
+    while changed and name:
+        changed = False
+        for word in _DURATION_WORDS:
+            if name.endswith(word):
+                name, changed = name[: -len(word)], True
+    if after.startswith(tuple(_DURATION_WORDS)):
+        after = ""  # 由238天压缩至58天: what follows is the other figure's verb
+    if len(name) < 2:
+        clause_before = re.split("[，,；;：:]", earlier.rstrip("，,；;：: "))[-1]
+        name = after or (clause_before if len(clause_before) >= 4 else "") or (last.name if last else "")
+    elif after:
+        name += after  # 从土地摘牌起37天完成施工前各项手续
+    if not name:
+        return "用时"
+    return name if name.endswith(("用时", "时间", "周期", "时限")) else name + "用时"
+
+
 def _name_after(text: str, end: int, stop: int) -> str:
     after = text[end:stop].lstrip("的“\"")
     if after[:1] in "(（":  # 4家(甲公司、乙公司…): what is in brackets lists the items, it does not name the count
@@ -248,6 +273,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size
             continue
         after = _name_after(text, hit.end, s_end) if hit.start not in respective else ""
+        if base in _DURATION_UNITS and _DURATION.on:  # 签约到开工由238天压缩至58天: how long a process took
+            name, after = _duration_name(name, after, text[s_start:c_start], last_by_sentence.get(sentence_no)), ""
         if after and (base.startswith(_COUNT_UNITS) or hit.unit == "大" or len(name) <= 4):
             name = after
             if base.startswith(_AREA_UNITS) and not re.search("面积|占地|用地|土地|亩|平方", after):
