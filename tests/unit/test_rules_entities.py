@@ -180,3 +180,20 @@ def test_a_bank_named_apart_from_its_branch_is_the_branch():
 
 def test_an_international_association_is_a_name():
     assert org_names("示范区与国际版画协会合作，吸引国际企业入驻。") == ["国际版画协会"]
+
+
+def test_known_firms_stand_as_words_of_their_own():
+    from kaifaqu_llm.extract.rules.known_firms import known_firm_mentions
+
+    assert [n for n, _, _ in known_firm_mentions("签约企业有中联重科、宁德时代。")] == ["中联重科", "宁德时代"]
+    assert known_firm_mentions("坚持集中建设，推进集中化管理。") == []  # 中建, 中化 inside other words
+    assert known_firm_mentions("打开抖音短视频APP，搜索园区。") == []  # the product, not the firm
+
+
+def test_known_firms_without_jieba_fall_back_to_punctuation(monkeypatch):
+    from kaifaqu_llm.extract.rules import known_firms
+
+    monkeypatch.setattr(known_firms, "words", lambda window: None)
+    # only punctuation or a function character may touch the name: 有 does not, 、 and 。 do
+    assert [n for n, _, _ in known_firms.known_firm_mentions("签约企业有中联重科、宁德时代。")] == ["宁德时代"]
+    assert known_firms.known_firm_mentions("坚持集中建设。") == []
