@@ -88,3 +88,10 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
+
+
+def first_line(text: object, limit: int = 300) -> str:
+    """Return the first line of ``text`` (any object, as str), cut to ``limit`` characters with an ellipsis:
+    how a server's or a validator's message goes into a one-line error."""
+    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,16 +1,19 @@
 """A reply cut at the token cap is told by the reply itself (issue #18): llama-cpp-python says
-``finish_reason: "tool_calls"`` for a cut tool call; the cut JSON is an error naming --max-tokens, not a reask."""
+``finish_reason: "tool_calls"`` for a cut tool call. A cut answer is not asked for again; the facts it wrote
+in full are kept (the one it was writing is rejected with the reason), and with none whole it is an error
+naming --max-tokens."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
 from kaifaqu_llm.extract.llm.backend import LLMBackend
-from kaifaqu_llm.extract.llm.truncation import unterminated_json
+from kaifaqu_llm.extract.llm.truncation import complete_part, unterminated_json
 from tests.conftest import make_article
-from tests.support.fake_openai_server import content_reply, cut_off, profile_reply
+from tests.support.fake_openai_server import build_profile, content_reply, cut_off, profile_reply
 
 ARTICLE = make_article()
 
@@ -68,3 +71,45 @@ def test_broken_json_the_model_ended_itself_is_still_reasked(fake_server, make_c
 ])
 def test_unterminated_json(text, cut) -> None:
     assert unterminated_json(text) is cut
+
+
+GOOD = build_profile(ARTICLE.text)  # a zone and an indicator quoting the article
+CUT_AFTER_TWO = (json.dumps({"zones": GOOD["zones"], "indicators": GOOD["indicators"]}, ensure_ascii=False)[:-2]
+                 + ', {"name": "院士工作站", "value": 5, "unit": "家", "evidence": "建成院士')
+
+
+@pytest.mark.parametrize(("mode", "finish"), [("TOOLS", "tool_calls"), ("JSON_SCHEMA", "length"), ("JSON", "length"),
+                                              ("MD_JSON", "length")])
+def test_a_cut_answer_keeps_the_facts_written_in_full(fake_server, make_config, mode, finish) -> None:
+    fake_server.push(cut_off(finish_reason=finish, content=CUT_AFTER_TWO))
+    result = run(make_config(mode=mode, reask=2))
+    assert result.error is None, result.error
+    assert [z.mention for z in result.profile.zones] == [GOOD["zones"][0]["mention"]]
+    assert [i.name for i in result.profile.indicators] == [GOOD["indicators"][0]["name"]]
+    (rejected,) = result.rejected
+    assert rejected["list"] == "indicators" and "院士工作站" in rejected["item"]
+    assert "cut off" in rejected["reason"] and "--max-tokens" in rejected["reason"]
+    assert len(fake_server.requests) == 1 and result.usage.reasks == 0  # cut again if asked again
+    assert result.usage.rejected == 1
+
+
+def test_a_reask_cut_with_nothing_whole_keeps_the_first_answer(fake_server, make_config) -> None:
+    broken = {"name": "院士工作站", "value": None, "unit": "家", "evidence": "建成院士工作站5家"}
+    first = {"zones": GOOD["zones"], "indicators": [broken, dict(broken, name="工作站")]}  # two lost, one kept
+    fake_server.push(profile_reply(first), cut_off())
+    result = run(make_config(reask=2))
+    assert result.error is None, result.error
+    assert [z.mention for z in result.profile.zones] == [GOOD["zones"][0]["mention"]]
+    assert len(fake_server.requests) == 2 and result.usage.reasks == 1
+    assert len(result.rejected) == 2 and all("cut off" in r["reask"] for r in result.rejected)
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ('{"zones": [{"a": 1}, {"b": 2}], "people": [{"c', {"zones": [{"a": 1}, {"b": 2}]}),
+    ('```json\n{"zones": [{"a": "x,}"}, {"b', {"zones": [{"a": "x,}"}]}),  # brackets inside strings are text
+    ('{"zones": [{"a', None),
+    ("抱歉", None),
+])
+def test_complete_part(text, kept) -> None:
+    found = complete_part(text)
+    assert (found[0] if found else None) == kept

@@ -153,14 +153,18 @@ def no_tool_call() -> Reply:
     return Reply("no_tool_call")
 
 
-def cut_off(finish_reason: str = "length", completion_tokens: int | None = None) -> Reply:
+CUT_NOTHING_WHOLE = '{"zones": [{"mention": "某某开发区", "evidence": "某某'
+
+
+def cut_off(finish_reason: str = "length", completion_tokens: int | None = None,
+            content: str = CUT_NOTHING_WHOLE) -> Reply:
     """An answer stopped by ``max_tokens``: half a JSON object, ``finish_reason: length``.
 
     ``finish_reason="tool_calls"`` is what llama-cpp-python reports for a tool call cut at the cap;
-    ``completion_tokens`` sets the usage the server reports (e.g. the whole ``max_tokens``).
+    ``completion_tokens`` sets the usage the server reports (e.g. the whole ``max_tokens``);
+    ``content`` is the cut text (by default it is cut inside its first fact: nothing whole).
     """
-    return Reply("cut_off", content='{"zones": [{"mention": "某某开发区", "evidence": "某某',
-                 finish_reason=finish_reason, completion_tokens=completion_tokens)
+    return Reply("cut_off", content=content, finish_reason=finish_reason, completion_tokens=completion_tokens)
 
 
 def mode_rejected() -> Reply:

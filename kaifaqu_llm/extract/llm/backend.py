@@ -8,6 +8,8 @@ Three loops, each with one job:
   as many facts as it kept, and only for what was lost;
 * mode negotiation (:mod:`.negotiation`): a request refused for its structured-output
   form is sent again in the profile's next mode;
+* a reply cut at the token cap (:mod:`.truncation`) keeps the facts written in full
+  and is not asked for again; a reask cut with nothing whole keeps the answers before it;
 * tenacity's, innermost: transport failures (429 honouring ``Retry-After``, 5xx,
   timeouts, dropped connections) are retried with capped exponential backoff and
   jitter (``config.retry``). The openai SDK's own retries and instructor's reasks
@@ -43,13 +45,9 @@ from .request_schema import compact_schema, response_model, tighten_schema_text
 from ...ground.sentences import cite_sentences
 from .salvage import fact_count, needs_reask, reask_message, reask_overflow, reask_temperature, salvage
 from .example_copies import drop_example_copies, example_marks
-from .truncation import CUT_OFF, cut_off_reason
+from .truncation import CUT_KEY, CUT_OFF, cut_answer, cut_off_reason
 from ...core.document import Article
-from ...core.errors import (
-    ConfigError,
-    ResponseError,
-    redact,
-)
+from ...core.errors import ConfigError, ResponseError, first_line, redact
 from .prompts import DEFAULT_PROMPT_VERSION, load_prompts
 from ...core.schema import ArticleProfile
 from .secrets import register_secrets
@@ -261,11 +259,12 @@ class LLMBackend:
             raw, unreadable = await self._ask(messages, usage, self.config.temperature, id(article))
             prompt = usage.prompt_tokens - sent[0] or sum(estimate_tokens(m["content"]) for m in messages)
             answer = usage.completion_tokens - sent[1]
+            cut = raw.pop(CUT_KEY, None) if raw is not None else None  # a cut answer asked again is cut again
             profile, lost = salvage(raw) if raw is not None else (None, [])
             profile, copied = drop_example_copies(profile, given, self._example) if profile is not None else (None, [])
-            rejected = [*lost, *copied]  # copies are not re-asked for: asking again would not bring them back
+            rejected = [*lost, *copied, *([cut] if cut else [])]  # copies are not re-asked for either
             attempts = 1
-            while attempts <= self.config.reask and (profile is None or needs_reask(profile, lost)):
+            while attempts <= self.config.reask and not cut and (profile is None or needs_reask(profile, lost)):
                 note = reask_message(attempts, unreadable=unreadable if profile is None else None, rejected=lost)
                 if overflow := reask_overflow(prompt, note, answer, self.config.context):
                     _log.warning("%s article %s: %s", article.source, article.index, overflow)
@@ -276,12 +275,20 @@ class LLMBackend:
                 usage.reasks += 1
                 temperature = reask_temperature(self.config.temperature, attempts)
                 attempts += 1
-                raw, unreadable = await self._ask([*messages, note], usage, temperature, id(article))
+                try:
+                    raw, unreadable = await self._ask([*messages, note], usage, temperature, id(article))
+                except ResponseError as exc:  # a reask cut off with nothing whole: keep what the answers gave
+                    if profile is None:
+                        raise
+                    for item in lost:
+                        item["reask"] = str(exc)  # in the record's ``rejected``: why it was not brought back
+                    break
                 if raw is None:
                     continue
+                cut = raw.pop(CUT_KEY, None)
                 fixed, lost = salvage(raw)
                 fixed, copied = drop_example_copies(fixed, given, self._example)
-                rejected += [*lost, *copied]
+                rejected += [*lost, *copied, *([cut] if cut else [])]
                 profile = fixed if profile is None else merge_chunk_profiles([profile, fixed])
         finally:
             usage.retries += max(usage.requests - before - 1, 0)
@@ -400,11 +407,11 @@ class LLMBackend:
                 raise ResponseError(f"no valid profile after 1 attempt(s): {_describe(failed)}") from None
             # a reply cut at the cap though finish_reason says otherwise (llama-cpp-python: "tool_calls")
             if cut := cut_off_reason(getattr(exc, "last_completion", None), self.config.max_tokens):
-                raise ResponseError(cut) from None
+                return cut_answer(exc.last_completion, cut), None  # the facts written in full, or ResponseError
             return None, _describe(failed or exc)
         except IncompleteOutputException as exc:
             _add_tokens(usage, getattr(exc.last_completion, "usage", None))
-            raise ResponseError(CUT_OFF.format(why="finish_reason=length")) from None
+            return cut_answer(exc.last_completion, CUT_OFF.format(why="finish_reason=length")), None
         finally:
             usage.requests += sent
 
@@ -431,12 +438,8 @@ def _describe(exc: BaseException) -> str:
         try:
             first = errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))
-            return _first_line(f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
+            return first_line(f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
         except (IndexError, TypeError, AttributeError):
             pass
-    return _first_line(f"{type(exc).__name__}: {exc}")
+    return first_line(f"{type(exc).__name__}: {exc}")
 
-
-def _first_line(text: str, limit: int = 300) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -22,7 +22,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from ...core.errors import TransportError
+from ...core.errors import TransportError, first_line
 from ..cache import ProfileCache, cache_key
 
 __all__ = ["ModeNegotiator", "is_mode_rejection", "mode_rejection_text", "negotiation_outcome"]
@@ -145,7 +145,7 @@ class ModeNegotiator:
         if mode != self.mode:
             return  # another article already moved on
         self.confirmed = False
-        self._rejections.append((mode, _first_line(mode_rejection_text(exc) or str(exc))))
+        self._rejections.append((mode, first_line(mode_rejection_text(exc) or str(exc), 200)))
         self._index += 1
         _log.info("kaifaqu: %s rejected mode %s (%s); trying the next", self._endpoint, mode,
                   self._rejections[-1][1])
@@ -170,7 +170,3 @@ class ModeNegotiator:
         if self._store is not None:
             self._store.set(self._store_key, {"mode": mode, "endpoint": self._endpoint})
 
-
-def _first_line(text: Any, limit: int = 200) -> str:
-    line = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

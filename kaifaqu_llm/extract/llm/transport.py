@@ -13,7 +13,7 @@ import importlib
 import time
 from typing import Any
 
-from ...core.errors import QuotaExceededError, TransportError
+from ...core.errors import QuotaExceededError, TransportError, first_line
 from .negotiation import is_mode_rejection
 
 __all__ = ["openai", "is_transient", "retry_after_seconds", "transport_error", "failure_kind"]
@@ -93,7 +93,7 @@ def failure_kind(exc: BaseException, where: str) -> tuple[str | None, str]:
     if isinstance(exc, openai.APIConnectionError):
         return "connect", f"could not connect to {where}"
     if isinstance(exc, openai.APIStatusError) and exc.status_code in _PERMANENT_STATUS and not is_mode_rejection(exc):
-        return f"HTTP {exc.status_code}", f"HTTP {exc.status_code} from {where}: {_first_line(exc.message, 160)}"
+        return f"HTTP {exc.status_code}", f"HTTP {exc.status_code} from {where}: {first_line(exc.message, 160)}"
     return None, ""
 
 
@@ -105,13 +105,9 @@ def transport_error(exc: Any, where: str, timeout: float, attempts: int) -> Tran
     if isinstance(exc, openai.APITimeoutError):
         return TransportError(f"request to {where} timed out ({timeout:g}s) {tries}")
     if isinstance(exc, openai.APIConnectionError):
-        return TransportError(f"could not connect to {where} {tries}: {_first_line(str(exc))}")
+        return TransportError(f"could not connect to {where} {tries}: {first_line(str(exc))}")
     if isinstance(exc, openai.APIStatusError):
         retried = "" if is_transient(exc) else " (not retried)"
-        return TransportError(f"HTTP {exc.status_code} from {where}{retried} {tries}: {_first_line(exc.message)}")
-    return TransportError(f"{type(exc).__name__} from {where} {tries}: {_first_line(str(exc))}")
+        return TransportError(f"HTTP {exc.status_code} from {where}{retried} {tries}: {first_line(exc.message)}")
+    return TransportError(f"{type(exc).__name__} from {where} {tries}: {first_line(str(exc))}")
 
-
-def _first_line(text: str, limit: int = 300) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"

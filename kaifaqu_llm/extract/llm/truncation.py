@@ -10,13 +10,24 @@ of ``max_tokens``, or when its JSON is unterminated (an open string, object or
 array at its end) and the server did not say the model stopped on its own
 (``finish_reason: "stop"``: a model that ends with broken JSON may do better
 when asked again).
+
+A cut reply is not thrown away: :func:`complete_part` closes the JSON after the last
+fact written in full, so those facts are kept; the one being written when the cap
+hit is recorded as rejected with the reason, and the answer is not asked for again
+(it would be cut at the same place).
 """
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CUT_OFF", "NEAR_CAP", "unterminated_json", "reply_text", "cut_off_reason"]
+from ...core.errors import ResponseError
+
+__all__ = ["CUT_OFF", "CUT_KEY", "NEAR_CAP", "unterminated_json", "reply_text", "cut_off_reason", "complete_part",
+           "CutOff", "salvage_cut_off", "cut_answer"]
 
 CUT_OFF = "the reply was cut off ({why}); raise --max-tokens"
 NEAR_CAP = 0.98  # completion tokens at or over this share of max_tokens: the cap ended the answer
@@ -73,3 +84,88 @@ def cut_off_reason(completion: Any, max_tokens: int | None) -> str | None:
     if finish != "stop" and unterminated_json(text):
         return CUT_OFF.format(why=f"unterminated JSON, finish_reason={finish}")
     return None
+
+
+_CLOSERS = {"{": "}", "[": "]"}
+_LIST_KEY = re.compile(r'"([a-z_]+)"\s*:\s*\[')
+_TAIL_CHARS = 200
+
+
+def _fence_free(text: str) -> str:
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+    return body
+
+
+def complete_part(text: str) -> tuple[dict, int] | None:
+    """Return ``(the object, where the kept part ends)`` for a reply cut off inside a JSON object: the text up
+    to the last value written in full inside a list or object, with the open brackets closed; None when no
+    such prefix parses as an object."""
+    body = _fence_free(text)
+    if not body.startswith("{"):
+        return None
+    stack: list[str] = []
+    cuts: list[tuple[int, str]] = []  # (end of a complete value inside a container, the closers it needs)
+    in_string = escaped = False
+    for i, char in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in _CLOSERS:
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+            if stack:
+                cuts.append((i + 1, "".join(_CLOSERS[c] for c in reversed(stack))))
+    for end, closers in reversed(cuts[-20:]):  # the latest cut that parses
+        try:
+            value = json.loads(body[:end] + closers)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value, end + (len(text) - len(text.lstrip())) + (len(text.strip()) - len(body))
+    return None
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """What a cut reply left: the facts written in full (``raw``) and the rejected entry for the rest."""
+
+    raw: dict
+    rejected: dict
+
+
+def salvage_cut_off(completion: Any, reason: str) -> CutOff | None:
+    """Return the complete part of a cut-off ``completion`` and a rejected entry naming the list the cut fell
+    in, the text lost (its first characters) and ``reason``; None when nothing complete was written."""
+    text, _ = reply_text(completion)
+    found = complete_part(text)
+    if found is None:
+        return None
+    raw, end = found
+    lists = _LIST_KEY.findall(text[:end])
+    tail = text[end:].strip(" ,\n")
+    lost = tail[:_TAIL_CHARS] + ("…" if len(tail) > _TAIL_CHARS else "")
+    rejected = {"list": lists[-1] if lists else "answer", "item": lost,
+                "reason": reason + "; the facts written in full before the cut are kept"}
+    return CutOff(raw, rejected)
+
+
+CUT_KEY = "__cut_off__"  # in a parsed answer: the rejected entry of its cut-off part (popped before use)
+
+
+def cut_answer(completion: Any, reason: str) -> dict:
+    """Return the complete part of a cut-off answer, its rejected entry under :data:`CUT_KEY`;
+    raises :class:`ResponseError` (``reason``) when nothing was written in full."""
+    part = salvage_cut_off(completion, reason)
+    if part is None:
+        raise ResponseError(reason)
+    return {**part.raw, CUT_KEY: part.rejected}
