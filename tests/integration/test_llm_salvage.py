@@ -20,7 +20,7 @@ ORG = {"name": "邮储银行运城分行", "kind": "银行", "evidence": "盐湖
 PERSON = {"name": "张三", "title": "主任", "evidence": "园区内20余家规模以上企业参会"}
 BAD_ITEMS = {
     "a null value": ("indicators", {"name": "院士工作站", "value": None, "unit": "家", "evidence": "建成院士工作站5家"}),
-    "a missing evidence": ("organizations", {"name": "运城分行", "kind": "银行"}),
+    "a missing evidence": ("organizations", {"name": "运城农商银行", "kind": "银行"}),  # named nowhere in the text
     "a wrong type": ("indicators", {"name": "资金需求", "value": {"amount": 1.2}, "unit": "亿元",
                                     "evidence": "帮助企业解决资金需求1.2亿元"}),
 }
@@ -125,3 +125,17 @@ def test_rejected_facts_reach_the_record_and_the_cache(tmp_path) -> None:
     assert [r.get("rejected") for r in again.records] == [r.get("rejected") for r in result.records]  # cache hits
     assert all(r["usage"]["cache_hit"] for r in again.records)
     assert result.usage.rejected == len(records)
+
+
+def test_a_missing_evidence_is_mended_from_a_field_that_quotes_the_text(fake_server, make_config) -> None:
+    answer = answer_with("events", {"date": "5月28日", "what": "盐湖高新区与邮储银行运城分行举行金融战略合作签约仪式"})
+    answer["projects"] = [{"name": "院士工作站", "investment": 1.2, "evidence": "建成院士工作站5家"}]
+    answer["organizations"].append({"name": "运城分行", "kind": "银行"})  # its name is a quote: the evidence
+    fake_server.push(profile_reply(answer))
+    result = run(make_config())
+    assert result.error is None and result.rejected == []
+    (event,) = result.profile.events
+    assert event.evidence == event.what  # the quote it gave, checked by grounding like any evidence
+    assert result.profile.projects[0].investment == "1.2"  # a number where text is expected
+    assert [o.evidence for o in result.profile.organizations][-1] == "运城分行"
+

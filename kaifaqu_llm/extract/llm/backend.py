@@ -260,7 +260,7 @@ class LLMBackend:
             prompt = usage.prompt_tokens - sent[0] or sum(estimate_tokens(m["content"]) for m in messages)
             answer = usage.completion_tokens - sent[1]
             cut = raw.pop(CUT_KEY, None) if raw is not None else None  # a cut answer asked again is cut again
-            profile, lost = salvage(raw) if raw is not None else (None, [])
+            profile, lost = salvage(raw, given) if raw is not None else (None, [])
             profile, copied = drop_example_copies(profile, given, self._example) if profile is not None else (None, [])
             rejected = [*lost, *copied, *([cut] if cut else [])]  # copies are not re-asked for either
             attempts = 1
@@ -286,7 +286,7 @@ class LLMBackend:
                 if raw is None:
                     continue
                 cut = raw.pop(CUT_KEY, None)
-                fixed, lost = salvage(raw)
+                fixed, lost = salvage(raw, given)
                 fixed, copied = drop_example_copies(fixed, given, self._example)
                 rejected += [*lost, *copied, *([cut] if cut else [])]
                 profile = fixed if profile is None else merge_chunk_profiles([profile, fixed])

@@ -3,7 +3,9 @@
 A model answer is validated fact by fact, not as a whole: one indicator with a
 null value must not throw away the twenty good facts beside it. The valid facts
 are kept; each invalid one is recorded (``rejected`` on the record: which list,
-the item as the model wrote it, the reason). A reask is sent only when the
+the item as the model wrote it, the reason). Two slips are mended first: a missing
+evidence where the item quotes the text in another field, and a number where text
+is expected. A reask is sent only when the
 answer could not be read at all, or when at least as many facts were lost as
 kept; it carries the errors and the invalid items (never the whole answer a
 second time, CJK unescaped), asks for those facts only, and is never
@@ -20,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ...core.schema import FACT_LISTS, ArticleProfile
+from ...core.text import squash
 from ..chunking import estimate_tokens
 
 __all__ = ["lenient_profile_model", "salvage", "needs_reask", "reask_message", "reask_temperature", "fact_count",
@@ -47,11 +50,40 @@ def _reason(exc: ValidationError | ValueError) -> str:
     return str(exc)
 
 
-def salvage(raw: dict) -> tuple[ArticleProfile, list[dict]]:
+_QUOTABLE = ("what", "name", "mention", "title")  # fields a model often copies from the text word for word
+
+
+def _repaired(item: Any, text: str | None) -> Any:
+    """Return ``item`` with two slips of small models mended: a missing ``evidence`` when one of its own fields
+    is a verbatim quote of ``text`` (that quote is the evidence; grounding checks it), and numbers given
+    where text is expected (投资 10.5 → "10.5")."""
+    if not isinstance(item, dict):
+        return item
+    fixed = dict(item)
+    if not fixed.get("evidence") and text:
+        quote = next((v for k in _QUOTABLE if isinstance(v := fixed.get(k), str) and len(squash(v) or "") >= 4
+                      and (squash(v) or "") in text), None)
+        if quote is not None:
+            fixed["evidence"] = quote
+    return fixed
+
+
+def _numbers_as_text(item: dict, exc: ValidationError) -> dict | None:
+    """Return ``item`` with the numbers pydantic wanted as strings turned into strings, None when none were."""
+    paths = [e["loc"] for e in exc.errors() if e.get("type") == "string_type" and isinstance(e.get("input"), (int, float))
+             and len(e.get("loc", ())) == 1]
+    if not paths:
+        return None
+    return {k: (str(v) if (k,) in paths else v) for k, v in item.items()}
+
+
+def salvage(raw: dict, text: str | None = None) -> tuple[ArticleProfile, list[dict]]:
     """Return ``(profile of the valid facts, rejected items)`` for one parsed answer.
 
-    Each rejected item is ``{"list", "item", "reason"}``.
+    Each rejected item is ``{"list", "item", "reason"}``. With the article's ``text``, an item missing
+    its evidence is mended from a field it quotes (:func:`_repaired`).
     """
+    text = squash(text) if text else None
     fields = ArticleProfile.model_fields
     kept: dict[str, list] = {}
     rejected: list[dict] = []
@@ -68,8 +100,16 @@ def salvage(raw: dict) -> tuple[ArticleProfile, list[dict]]:
         kept[name] = []
         for item in items:
             try:
-                kept[name].append(model.model_validate(item))
-            except (ValidationError, ValueError) as exc:
+                kept[name].append(model.model_validate(_repaired(item, text)))
+            except ValidationError as exc:
+                again = _numbers_as_text(_repaired(item, text), exc)
+                try:
+                    if again is None:
+                        raise exc
+                    kept[name].append(model.model_validate(again))
+                except (ValidationError, ValueError) as final:
+                    rejected.append({"list": name, "item": item, "reason": _reason(final)})
+            except ValueError as exc:
                 rejected.append({"list": name, "item": item, "reason": _reason(exc)})
     summary = raw.get("summary")
     profile = ArticleProfile(**kept, summary=str(summary).strip() or None if summary is not None else None)
