@@ -9,6 +9,7 @@ error), 2 usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ._cli_segment import add_segment as _add_segment, add_segmenter as _add_segmenter
@@ -59,13 +60,16 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", type=int, default=8, help="articles in flight (default 8)")
     p.add_argument("--timeout", type=float, help="seconds per request (env KAIFAQU_TIMEOUT; default: from the "
                                                   "endpoint, long for local servers)")
-    p.add_argument("--max-tokens", type=int, help="cap on the answer's tokens; a cut-off answer is an error for its "
-                                                  "article (env KAIFAQU_MAX_TOKENS; default: from the endpoint)")
+    p.add_argument("--max-tokens", type=int, help="cap on the answer's tokens; a cut-off answer keeps the facts it "
+                                                  "wrote in full (env KAIFAQU_MAX_TOKENS; default: from the endpoint)")
     p.add_argument("--temperature", type=float, help="sampling temperature (env KAIFAQU_TEMPERATURE; default 0)")
     p.add_argument("--reask", type=int, help="validation re-asks per article (default 2)")
     p.add_argument("--token-budget", type=int, help="split articles longer than this many tokens")
     p.add_argument("--max-chunks", type=int, help="an article splitting into more chunks than this is an error, "
                                                   "not sent (env KAIFAQU_MAX_CHUNKS; default 20)")
+    p.add_argument("--prompt-version", metavar="VERSION", default=os.environ.get("KAIFAQU_PROMPT_VERSION") or None,
+                   help="prompt set under prompts/ (env KAIFAQU_PROMPT_VERSION; default v2, the compact one; v1 is "
+                        "the long one with a fuller worked example)")
     p.add_argument("--evidence", choices=["quote", "sentence"],
                    help="evidence form: quote (verbatim quotes, the default) or sentence (the model cites numbered "
                         "sentences, mapped to their text: shorter answers; env KAIFAQU_EVIDENCE)")
@@ -145,7 +149,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         max_in_flight=args.max_in_flight, address=args.address, actors=(low, high), rules_off=rules_off,
         segmenter=args.segmenter)
     try:
-        batch_config, note = BatchConfig.resolve(config, args.backend, base_urls=urls, options=options)
+        versions = {"prompt_version": args.prompt_version} if args.prompt_version else {}
+        batch_config, note = BatchConfig.resolve(config, args.backend, base_urls=urls, options=options, **versions)
     except ConfigError as exc:
         flags = "pass --model" if "needs a model" in str(exc) else "the key is read from the environment only"
         raise ConfigError(f"{exc} ({flags})") from None

@@ -58,3 +58,22 @@ def test_articles_over_the_chunk_limit_are_errors_not_requests(tmp_path):
         assert not any(chunk.strip() in asked for chunk in split_text(texts[key], BUDGET) if chunk.strip())
     assert all(not records[key]["error"] for key in set(texts) - over)
     assert proc.stderr.count("over the limit of 2") == len(over)  # one line each, naming the article
+
+
+def test_prompt_version_picks_the_prompt_set_sent_and_recorded(tmp_path):
+    page = PAGES[0]
+    prompts = REPO / "prompts"
+    with fake.FakeOpenAIServer() as server:
+        proc = kaifaqu("extract", page, "-o", tmp_path / "v1", *llm_args(server), "--prompt-version", "v1",
+                       "--no-cache")
+        v1_system = server.requests[0].body["messages"][0]["content"]
+        server.requests.clear()
+        default = kaifaqu("extract", page, "-o", tmp_path / "v2", *llm_args(server), "--no-cache")
+        v2_system = server.requests[0].body["messages"][0]["content"]
+        bad = kaifaqu("extract", page, "-o", tmp_path / "v9", *llm_args(server), "--prompt-version", "v9")
+    assert proc.returncode == 0 and default.returncode == 0, (proc.stderr, default.stderr)
+    assert (prompts / "v1" / "system.md").read_text(encoding="utf-8").strip()[:40] in v1_system
+    assert len(v1_system) > len(v2_system)
+    assert {r["prompt_version"] for r in read_jsonl_strictly(tmp_path / "v1" / "profiles.jsonl")} == {"v1"}
+    assert {r["prompt_version"] for r in read_jsonl_strictly(tmp_path / "v2" / "profiles.jsonl")} == {"v2"}
+    assert bad.returncode == 2 and "prompt version 'v9'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
