@@ -113,3 +113,16 @@ def test_a_reask_cut_with_nothing_whole_keeps_the_first_answer(fake_server, make
 def test_complete_part(text, kept) -> None:
     found = complete_part(text)
     assert (found[0] if found else None) == kept
+
+
+def test_the_rejected_entry_names_the_field_the_cut_fell_in() -> None:
+    from types import SimpleNamespace
+
+    from kaifaqu_llm.extract.llm.truncation import salvage_cut_off
+
+    text = '{"zones": [{"mention": "甲", "evidence": "甲"}], "summary": "园区今年以来'
+    message = SimpleNamespace(content=text, tool_calls=None)
+    completion = SimpleNamespace(choices=[SimpleNamespace(message=message, finish_reason="length")])
+    part = salvage_cut_off(completion, "cut")
+    assert part.raw == {"zones": [{"mention": "甲", "evidence": "甲"}]}
+    assert part.rejected["list"] == "summary" and part.rejected["item"].startswith('"summary"')

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core.errors import ResponseError
+from ...core.schema import FACT_LISTS
 
 __all__ = ["CUT_OFF", "CUT_KEY", "NEAR_CAP", "unterminated_json", "reply_text", "cut_off_reason", "complete_part",
            "CutOff", "salvage_cut_off", "cut_answer"]
@@ -87,7 +88,7 @@ def cut_off_reason(completion: Any, max_tokens: int | None) -> str | None:
 
 
 _CLOSERS = {"{": "}", "[": "]"}
-_LIST_KEY = re.compile(r'"([a-z_]+)"\s*:\s*\[')
+_TOP_KEY = re.compile('"(' + "|".join((*FACT_LISTS, "summary")) + ')"\\s*:')  # the answer's own fields
 _TAIL_CHARS = 200
 
 
@@ -151,10 +152,10 @@ def salvage_cut_off(completion: Any, reason: str) -> CutOff | None:
     if found is None:
         return None
     raw, end = found
-    lists = _LIST_KEY.findall(text[:end])
+    fields = _TOP_KEY.findall(text[:end] + text[end:end + 40])  # the field the cut fell in, if its key came after
     tail = text[end:].strip(" ,\n")
     lost = tail[:_TAIL_CHARS] + ("…" if len(tail) > _TAIL_CHARS else "")
-    rejected = {"list": lists[-1] if lists else "answer", "item": lost,
+    rejected = {"list": fields[-1] if fields else "answer", "item": lost,
                 "reason": reason + "; the facts written in full before the cut are kept"}
     return CutOff(raw, rejected)
 
