@@ -34,15 +34,10 @@ CUT_OFF = "the reply was cut off ({why}); raise --max-tokens"
 NEAR_CAP = 0.98  # completion tokens at or over this share of max_tokens: the cap ended the answer
 
 
-def unterminated_json(text: str) -> bool:
-    """Return True when ``text`` (after an optional ```json fence) opens a JSON object or array it never closes."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.split("\n", 1)[1] if "\n" in body else ""
-    if not body.startswith(("{", "[")):
-        return False
-    depth, in_string, escaped = 0, False, False
-    for char in body:
+def _structure(body: str):
+    """Yield ``(index, character)`` for each bracket of ``body`` outside JSON strings."""
+    in_string = escaped = False
+    for i, char in enumerate(body):
         if in_string:
             if escaped:
                 escaped = False
@@ -52,12 +47,27 @@ def unterminated_json(text: str) -> bool:
                 in_string = False
         elif char == '"':
             in_string = True
-        elif char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
-            if depth <= 0:
-                return False  # closed (perhaps with junk after it): not a cut
+        elif char in "{[]}":
+            yield i, char
+
+
+def _fence_free(text: str) -> str:
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+    return body
+
+
+def unterminated_json(text: str) -> bool:
+    """Return True when ``text`` (after an optional ```json fence) opens a JSON object or array it never closes."""
+    body = _fence_free(text)
+    if not body.startswith(("{", "[")):
+        return False
+    depth = 0
+    for _, char in _structure(body):
+        depth += 1 if char in "{[" else -1
+        if depth <= 0:
+            return False  # closed (perhaps with junk after it): not a cut
     return True
 
 
@@ -92,13 +102,6 @@ _TOP_KEY = re.compile('"(' + "|".join((*FACT_LISTS, "summary")) + ')"\\s*:')  # 
 _TAIL_CHARS = 200
 
 
-def _fence_free(text: str) -> str:
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.split("\n", 1)[1] if "\n" in body else ""
-    return body
-
-
 def complete_part(text: str) -> tuple[dict, int] | None:
     """Return ``(the object, where the kept part ends)`` for a reply cut off inside a JSON object: the text up
     to the last value written in full inside a list or object, with the open brackets closed; None when no
@@ -108,21 +111,10 @@ def complete_part(text: str) -> tuple[dict, int] | None:
         return None
     stack: list[str] = []
     cuts: list[tuple[int, str]] = []  # (end of a complete value inside a container, the closers it needs)
-    in_string = escaped = False
-    for i, char in enumerate(body):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in _CLOSERS:
+    for i, char in _structure(body):
+        if char in _CLOSERS:
             stack.append(char)
-        elif char in "}]" and stack:
+        elif stack:
             stack.pop()
             if stack:
                 cuts.append((i + 1, "".join(_CLOSERS[c] for c in reversed(stack))))
