@@ -5,7 +5,8 @@ News enumerates the carriers of a zone one after another (依托综合保税区�
 park or an area (…园, …区) and is listed with a zone the rules already found is a
 zone too, named in passing. Places (头屯河区), parts of a town (城区, 社区) and
 areas of nature (景区, 湖区) are not: their endings are the lexicon
-``zone_list_not_heads``.
+``zone_list_not_heads``. A list closed by 等…项目 names projects, not zones
+(:func:`in_project_list`, also asked by the zone finder about parks).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ _JOINERS = re.compile("、|和|及|与|以及")
 _LIST_CLOSE = re.compile("等")
 _LEAD_IN_END = re.compile("[了的在于将把向到有:：]")
 _DESIGNATIONS = ("各", "该", "本", "全", "其他", "相关", "重点", "多个", "一批", "省级", "国家级")
-
-
 _PROJECT_CLOSE = re.compile(f"等[^，,。；;：:]{{0,10}}?项目")
 
 
