@@ -13,6 +13,7 @@ from kaifaqu_llm.core.errors import ConfigError
 from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.core.schema import ArticleProfile
 from tests.conftest import TEST_API_KEY, make_article
+from tests.support.backend_runs import extract_one
 from tests.support.fake_openai_server import (
     drop,
     empty_choices,
@@ -30,15 +31,7 @@ from tests.support.fake_openai_server import (
 
 def extract(config, article=None, **backend_kwargs):  # type: ignore[no-untyped-def]
     """Run one extraction on a fresh backend and close it."""
-
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config, **backend_kwargs)
-        try:
-            return await backend.extract(article or make_article())
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_one(config, article or make_article(), **backend_kwargs)
 
 
 def reported_tokens(server) -> tuple[int, int]:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ against a real endpoint given by ``KAIFAQU_RECORD_BASE_URL`` /
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -19,10 +18,10 @@ from collections.abc import Iterator
 import pytest
 
 from kaifaqu_llm.extract.llm.config import ModelConfig
-from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.core.schema import ArticleProfile
 from tests.conftest import CASSETTES, FAST_RETRY, RECORDING, TEST_API_KEY, cassette_requests, cassette_vcr, make_article
 from tests.support.fake_openai_server import FakeOpenAIServer, schema_breaking
+from tests.support.backend_runs import extract_one
 
 OFFLINE_URL = "http://127.0.0.1:9/v1"
 REAL_URL = os.environ.get("KAIFAQU_RECORD_BASE_URL")
@@ -46,15 +45,8 @@ def run_extract(base_url: str, model: str, mode: str, cassette: str):  # type: i
     api_key = os.environ.get("KAIFAQU_API_KEY", TEST_API_KEY) if (RECORDING and REAL_URL) else TEST_API_KEY
     config = ModelConfig.resolve(model=model, base_url=base_url, api_key=api_key, mode=mode, env={}, retry=FAST_RETRY)
 
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config)
-        try:
-            return await backend.extract(make_article())
-        finally:
-            await backend.aclose()
-
     with cassette_vcr.use_cassette(cassette):
-        return asyncio.run(go())
+        return extract_one(config, make_article())
 
 
 @pytest.mark.parametrize("mode", ["TOOLS", "JSON", "JSON_SCHEMA"])

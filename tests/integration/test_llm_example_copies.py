@@ -3,15 +3,14 @@ the article's real facts kept; what the example is comes from the loaded example
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.extract.llm.example_copies import COPIED, drop_example_copies, example_marks
 from kaifaqu_llm.extract.llm.prompts import load_prompts
 from kaifaqu_llm.extract.llm.salvage import salvage
 from tests.conftest import make_article
 from tests.support.fake_openai_server import build_profile, profile_reply
+from tests.support.backend_runs import extract_one
 
 ARTICLE = make_article()
 EXAMPLE = load_prompts().example
@@ -27,14 +26,7 @@ def _example_copy(extra: dict) -> dict:
 
 
 def run(config):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config)
-        try:
-            return await backend.extract(ARTICLE)
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_one(config, ARTICLE)
 
 
 def test_the_examples_facts_are_dropped_the_real_one_kept(fake_server, make_config) -> None:

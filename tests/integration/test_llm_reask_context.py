@@ -3,17 +3,16 @@ with its reason; the salvaged facts are kept."""
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 
 from kaifaqu_llm.core.errors import ConfigError
-from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.extract.llm.capabilities import PROFILES, detect_profile
 from kaifaqu_llm.extract.llm.config import ModelConfig
 from kaifaqu_llm.extract.llm.salvage import reask_overflow
 from tests.conftest import make_article
 from tests.support.fake_openai_server import build_profile, invalid_json, profile_reply
+from tests.support.backend_runs import extract_one
 
 ARTICLE = make_article()
 GOOD = build_profile(ARTICLE.text)
@@ -22,14 +21,7 @@ LOSSY = {"zones": GOOD["zones"],  # one fact kept, two lost: worth a reask when 
 
 
 def run(config):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config)
-        try:
-            return await backend.extract(ARTICLE)
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_one(config, ARTICLE)
 
 
 def test_a_reask_over_the_context_is_not_sent_and_the_salvaged_facts_stay(fake_server, make_config) -> None:

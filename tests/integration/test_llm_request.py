@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
 from kaifaqu_llm.core.schema import ArticleProfile, Fact
 from kaifaqu_llm.extract.chunking import estimate_tokens
-from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.extract.llm.prompts import load_prompts
 from kaifaqu_llm.extract.llm.request_schema import compact_schema, field_guide
 from tests.conftest import make_article
 from tests.support.fake_openai_server import FakeOpenAIServer, cut_off
+from tests.support.backend_runs import extract_each
 
 MODES = ["TOOLS", "JSON", "JSON_SCHEMA", "MD_JSON"]
 OTHER_TEXT = "记者王波 6月3日，青山高新区新签约项目12个，总投资45亿元。\n园区将加快建设科创中心。"
@@ -21,15 +20,7 @@ OTHER_TEXT = "记者王波 6月3日，青山高新区新签约项目12个，总�
 
 def run(config, *articles):  # type: ignore[no-untyped-def]
     """Extract ``articles`` one after another on one backend; return the results."""
-
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config)
-        try:
-            return [await backend.extract(a) for a in articles]
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_each(config, *articles)
 
 
 def descriptions() -> list[str]:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
 from kaifaqu_llm.extract.cache import ProfileCache
-from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.extract.llm.salvage import reask_message, reask_temperature, salvage
 from kaifaqu_llm.run.pipeline import ExtractOptions, extract
 from tests.conftest import REPO, make_article
 from tests.support.fake_openai_server import FakeOpenAIServer, build_profile, content_reply, profile_reply
+from tests.support.backend_runs import extract_one
 
 ARTICLE = make_article()
 GOOD = build_profile(ARTICLE.text)  # a zone and an indicator, quoting the article
@@ -27,14 +26,7 @@ BAD_ITEMS = {
 
 
 def run(config, article=ARTICLE, **kwargs):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config, **kwargs)
-        try:
-            return await backend.extract(article)
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_one(config, article, **kwargs)
 
 
 def answer_with(bad_list: str, bad_item: dict) -> dict:

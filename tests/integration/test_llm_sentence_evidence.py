@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -16,19 +15,13 @@ from kaifaqu_llm.ground.sentences import numbered_text
 from tests.conftest import REPO, make_article
 from tests.support import fake_openai_server as fake
 from tests.support.cli_harness import cli_env, kaifaqu, read_jsonl_strictly
+from tests.support.backend_runs import extract_each
 
 OTHER_TEXT = "记者王波 6月3日，青山高新区新签约项目12个，总投资45亿元。\n园区将加快建设科创中心。"
 
 
 def run(config, *articles):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config)
-        try:
-            return [await backend.extract(a) for a in articles]
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_each(config, *articles)
 
 
 @pytest.mark.parametrize("mode", ["JSON_SCHEMA", "TOOLS", "JSON"])

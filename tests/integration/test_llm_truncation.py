@@ -5,28 +5,20 @@ naming --max-tokens."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from kaifaqu_llm.extract.llm.backend import LLMBackend
 from kaifaqu_llm.extract.llm.truncation import complete_part, unterminated_json
 from tests.conftest import make_article
 from tests.support.fake_openai_server import build_profile, content_reply, cut_off, profile_reply
+from tests.support.backend_runs import extract_one
 
 ARTICLE = make_article()
 
 
 def run(config):  # type: ignore[no-untyped-def]
-    async def go():  # type: ignore[no-untyped-def]
-        backend = LLMBackend(config)
-        try:
-            return await backend.extract(ARTICLE)
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
+    return extract_one(config, ARTICLE)
 
 
 @pytest.mark.parametrize("mode", ["TOOLS", "JSON_SCHEMA", "JSON"])
