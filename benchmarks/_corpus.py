@@ -8,7 +8,7 @@ from pathlib import Path
 from kaifaqu_llm.core.document import Article, Page
 from kaifaqu_llm.pages.segment import segment
 
-__all__ = ["SEEDS", "seed_pages", "variant_page", "pages_for_articles", "articles_of", "write_batch"]
+__all__ = ["SEEDS", "seed_pages", "variant_page", "pages_for_articles", "articles_of", "write_batch", "first_pages"]
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 _NUMBER = re.compile(r"\d+")
@@ -72,3 +72,15 @@ def write_batch(directory: Path, megabytes: float) -> tuple[int, int]:
                 break
         k += 1
     return files, written
+
+
+def first_pages(batch: Path, target: Path, megabytes: float) -> tuple[int, int]:
+    """Link the first pages of ``batch`` holding ``megabytes`` into ``target``; return (files, bytes)."""
+    target.mkdir()
+    files = size = 0
+    for page in sorted(batch.iterdir()):
+        if size >= megabytes * 1e6:
+            break
+        (target / page.name).symlink_to(page)
+        files, size = files + 1, size + page.stat().st_size
+    return files, size

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._corpus import write_batch
+from ._corpus import first_pages, write_batch
 from ._harness import Row, Section, fmt
 
 __all__ = ["run", "peak_rss"]
@@ -62,18 +62,6 @@ def peak_rss(pages: Path, out: Path, *extra: str) -> dict:
             "stderr": stderr.strip()[-300:]}
 
 
-def _first_pages(batch: Path, target: Path, megabytes: float) -> tuple[int, int]:
-    """Link the first pages of ``batch`` holding ``megabytes`` into ``target``; return (files, bytes)."""
-    target.mkdir()
-    files = size = 0
-    for page in sorted(batch.iterdir()):
-        if size >= megabytes * 1e6:
-            break
-        (target / page.name).symlink_to(page)
-        files, size = files + 1, size + page.stat().st_size
-    return files, size
-
-
 def run(quick: bool = False, *, sizes: tuple[float, ...] | None = None) -> Section:
     """Return the memory section: peak RSS of a rules run at each size, against the growth and ceiling targets."""
     sizes = sizes or (QUICK_SIZES_MB if quick else SIZES_MB)
@@ -84,7 +72,7 @@ def run(quick: bool = False, *, sizes: tuple[float, ...] | None = None) -> Secti
         write_batch(batch, max(sizes))
         for megabytes in sizes:
             pages = Path(tmp) / f"pages-{megabytes:g}"
-            files, size = _first_pages(batch, pages, megabytes)
+            files, size = first_pages(batch, pages, megabytes)
             result = peak_rss(pages, Path(tmp) / f"out-{megabytes:g}")
             runs.append({"mb": size / 1e6, "files": files, **result})
     smallest = runs[0]["rss_mb"]

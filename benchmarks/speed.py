@@ -22,7 +22,7 @@ from kaifaqu_llm.extract.rules.backend import extract_rules
 from kaifaqu_llm.core.schema import FACT_LISTS
 from kaifaqu_llm.pages.segment import segment
 
-from ._corpus import seed_pages, variant_page, write_batch
+from ._corpus import first_pages, seed_pages, variant_page, write_batch
 from ._harness import Row, Section, fmt
 
 __all__ = ["run", "segmenter_speed", "rules_speed"]
@@ -96,18 +96,6 @@ def _peak_heap(batch: Path, out: Path) -> dict:
     return json.loads(lines[-1])
 
 
-def _sub_batch(batch: Path, target: Path, megabytes: float) -> tuple[int, int]:
-    """Link the first pages of ``batch`` holding ``megabytes`` into ``target``; returns (files, bytes)."""
-    target.mkdir()
-    files = size = 0
-    for page in sorted(batch.iterdir()):
-        if size >= megabytes * 1e6:
-            break
-        (target / page.name).symlink_to(page)
-        files, size = files + 1, size + page.stat().st_size
-    return files, size
-
-
 def run(quick: bool = False, *, batch_mb: float | None = None, heap_mb: float | None = None) -> Section:
     """Return the speed section: segmenter and rules MB/s, peak RSS and heap on a batch."""
     megabytes = 0.2 if quick else 5.0
@@ -127,7 +115,7 @@ def run(quick: bool = False, *, batch_mb: float | None = None, heap_mb: float | 
         batch = Path(tmp) / "pages"
         files, size = write_batch(batch, batch_mb)
         rss = _peak_rss(batch, Path(tmp) / "out-cli")
-        heap_files, heap_size = _sub_batch(batch, Path(tmp) / "heap-pages", heap_mb)
+        heap_files, heap_size = first_pages(batch, Path(tmp) / "heap-pages", heap_mb)
         heap = _peak_heap(Path(tmp) / "heap-pages", Path(tmp) / "out-heap")
     label = f"{size / 1e6:.1f} MB batch ({files} pages)"
     heap_label = f"{heap_size / 1e6:.1f} MB batch ({heap_files} pages)"
