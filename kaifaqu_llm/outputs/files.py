@@ -18,6 +18,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO, Any
 
 from ..core.errors import InputError, input_error
 
@@ -45,16 +46,17 @@ os.umask(_UMASK)
 _LOCK_FILE = ".kaifaqu.lock"
 
 
-def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[str]) -> Path:
-    """Write the text ``pieces`` to ``path`` in UTF-8 as they come, atomically (temp file + fsync + rename);
-    return the path. Nothing is held whole in memory, and a failure leaves ``path`` as it was."""
+@contextlib.contextmanager
+def _atomic(path: str | os.PathLike[str], mode: str, **open_args: str) -> Iterator[IO[Any]]:
+    """Yield a handle on a temp file beside ``path`` (``mode`` "w" or "wb"); on leaving, fsync it and rename
+    it over ``path``. A failure removes the temp file and leaves ``path`` as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are shared like any written file
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.writelines(pieces)
+        with os.fdopen(fd, mode, **open_args) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -62,26 +64,21 @@ def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[str]) -> 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return path
+
+
+def atomic_write_pieces(path: str | os.PathLike[str], pieces: Iterable[str]) -> Path:
+    """Write the text ``pieces`` to ``path`` in UTF-8 as they come, atomically (temp file + fsync + rename);
+    return the path. Nothing is held whole in memory, and a failure leaves ``path`` as it was."""
+    with _atomic(path, "w", encoding="utf-8", newline="") as handle:
+        handle.writelines(pieces)
+    return Path(path)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + rename); return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    with _atomic(path, "wb") as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
