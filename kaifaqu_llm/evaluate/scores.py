@@ -79,15 +79,17 @@ def _match(gold: list[dict], pred: list[dict], row: EvalRow) -> dict[int, int]:
     then a maximum matching of the rest."""
     matcher, exact_fields = row.matches, row.exact
     pairs: dict[int, int] = {}
+    used: set[int] = set()  # the predictions already paired
     unmatched = []
     for j, g in enumerate(gold):
         hit = next((i for i, p in enumerate(pred)
-                    if i not in pairs.values() and matcher(g, p) and fields_agree(g, p, exact_fields)), None)
+                    if i not in used and matcher(g, p) and fields_agree(g, p, exact_fields)), None)
         if hit is None:
             unmatched.append(j)
         else:
             pairs[j] = hit
-    free = [i for i in range(len(pred)) if i not in pairs.values()]
+            used.add(hit)
+    free = [i for i in range(len(pred)) if i not in used]
     edges = [[i for i in free if matcher(gold[j], pred[i])] for j in unmatched]
     owner: dict[int, int] = {}
 
@@ -150,7 +152,8 @@ def score_profiles(gold: dict[str, GoldPage], records: list[dict], misses: bool 
             page_scores[row.name] = _prf(*counts)
             if misses:
                 page_scores[row.name]["missed"] = [f for j, f in enumerate(g) if j not in pairs]
-                page_scores[row.name]["spurious"] = [f for i, f in enumerate(p) if i not in set(pairs.values())]
+                paired = set(pairs.values())
+                page_scores[row.name]["spurious"] = [f for i, f in enumerate(p) if i not in paired]
             for i, n in enumerate(counts):
                 totals[row.name][i] += n
         pages[source] = page_scores
