@@ -27,9 +27,9 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from .names import LINKER, parse_name
+from .names import LINKER, parse_name, province_prefix
 
-__all__ = ["Place", "COLUMNS", "locate", "zone_place", "short_name", "division_rows", "division_names", "gazetteer_size"]
+__all__ = ["Place", "COLUMNS", "locate", "starts_with_place", "zone_place", "short_name", "division_rows", "division_names", "gazetteer_size"]
 
 _FILE = "places.csv"
 _MUNICIPALITIES = ("11", "12", "31", "50")
@@ -160,6 +160,11 @@ def locate(stem: str, province: str | None = None) -> Place | None:
     ``province`` (山西省), when known, decides between places of the same name.
     """
     return _gazetteer().locate(stem, province) if stem else None
+
+
+def starts_with_place(text: str) -> bool:
+    """Return True when ``text`` opens with a province (辽宁, 广西) or a place of the gazetteer (开封, 凭祥)."""
+    return province_prefix(text) is not None or locate(text) is not None
 
 
 def zone_place(name: str, province: str | None = None) -> tuple[str | None, str | None]:

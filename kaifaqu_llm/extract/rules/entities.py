@@ -23,8 +23,7 @@ from .known_firms import known_firm_mentions
 from .registry import lexicon, lexicon_map, rule
 from .text import CJK, Sentences, clause_end, clause_start
 from ...core.schema import Organization
-from ...zones.names import province_prefix
-from ...zones.places import locate
+from ...zones.places import starts_with_place
 
 __all__ = ["extract_organizations", "extract_people", "SURNAMES"]
 
@@ -64,11 +63,6 @@ def _generic_start(name: str) -> bool:
 _NAME_INNER_CUTS = set("和以")  # function characters names also hold (东和, 新和, 以晴)
 
 
-def _place_led(text: str) -> bool:
-    """True when ``text`` opens with a province or a place of the gazetteer (辽宁东 → 辽宁)."""
-    return province_prefix(text) is not None or locate(text) is not None
-
-
 def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ...]) -> int:
     """Return where a name ending at ``end`` starts: the run of name characters, cut at function words."""
     i = end
@@ -83,12 +77,12 @@ def _left_edge(text: str, end: int, floor: int, stops: tuple[tuple[int, int], ..
         if e < end:
             i = max(i, e)
         k += 1
-    if i - 1 > floor and text[i - 1] in _NAME_INNER_CUTS and not _place_led(text[i:end]):
+    if i - 1 > floor and text[i - 1] in _NAME_INNER_CUTS and not starts_with_place(text[i:end]):
         j = i - 1  # 辽宁东和新材料…公司: 和 inside a name that a place opens, not a conjunction
         while j > floor and _NAME_RUN.match(text[j - 1]) and text[j - 1] not in _CUT_CHARS:
             j -= 1
         before = text[j:i - 1]
-        if 2 <= len(before) <= 6 and _place_led(before) and not _ORG_RE.search(before) \
+        if 2 <= len(before) <= 6 and starts_with_place(before) and not _ORG_RE.search(before) \
                 and not any(s < i and e > j for s, e in stops):  # a zone before it is no part of the name
             i = j
     rest = text[i:end]

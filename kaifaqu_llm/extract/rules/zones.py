@@ -19,8 +19,8 @@ from .registry import rule
 from .text import CJK, Sentences, clause_end, clause_start
 from .zone_lists import in_project_list, listed_zones
 from ...core.schema import Zone
-from ...zones.names import RULES, ZoneSuffix, parse_name, province_prefix, suffix_pattern, suffixes_for
-from ...zones.places import locate
+from ...zones.names import RULES, ZoneSuffix, parse_name, suffix_pattern, suffixes_for
+from ...zones.places import locate, starts_with_place
 
 __all__ = ["ZoneMention", "find_zone_mentions", "extract_zones"]
 
@@ -127,20 +127,16 @@ def _strip_lead(raw: str) -> str:
     return rest
 
 
-def _starts_with_place(text: str) -> bool:
-    return locate(text) is not None or province_prefix(text) is not None
-
-
 def _from_place(rest: str) -> str:
     """Cut one to three leading characters that are no place off a run whose place starts after them
     (标志着开封, 含凭祥, 现有哈尔滨 → 开封, 凭祥, 哈尔滨); a run that starts with a place is kept whole."""
-    if len(rest) < 3 or _starts_with_place(rest):
+    if len(rest) < 3 or starts_with_place(rest):
         return rest
     for k in range(1, 5):
         tail = rest[k:]
         if k == 1 and rest[0] in _MODIFIERS:  # 北塘, 新长江: a direction or size word can open a name
             continue
-        if len(tail) >= 2 and _starts_with_place(tail) and not _starts_with_place(rest[:k] + tail[:1]):
+        if len(tail) >= 2 and starts_with_place(tail) and not starts_with_place(rest[:k] + tail[:1]):
             return tail
     return rest
 
