@@ -118,3 +118,29 @@ def test_the_rejected_entry_names_the_field_the_cut_fell_in() -> None:
     part = salvage_cut_off(completion, "cut")
     assert part.raw == {"zones": [{"mention": "甲", "evidence": "甲"}]}
     assert part.rejected["list"] == "summary" and part.rejected["item"].startswith('"summary"')
+
+
+def test_a_cut_answer_to_a_whole_structure_is_an_error_not_a_part(fake_server, make_config) -> None:
+    # a page's segmentation (any model but the profile) is one whole: cut short, it is no answer
+    import asyncio
+
+    from pydantic import BaseModel
+
+    from kaifaqu_llm.core.errors import ResponseError
+    from kaifaqu_llm.extract.backend import Usage
+    from kaifaqu_llm.extract.llm.backend import LLMBackend
+
+    class Lines(BaseModel):
+        lines: list[dict]
+
+    fake_server.push(cut_off(content='{"lines": [{"a": 1}, {"b": 2}, {"c'))
+
+    async def go():  # type: ignore[no-untyped-def]
+        backend = LLMBackend(make_config(mode="JSON", reask=0))
+        try:
+            return await backend.structured([{"role": "user", "content": "x"}], Lines, Usage())
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(ResponseError, match="cut off"):
+        asyncio.run(go())

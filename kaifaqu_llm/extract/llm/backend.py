@@ -407,11 +407,11 @@ class LLMBackend:
                 raise ResponseError(f"no valid profile after 1 attempt(s): {_describe(failed)}") from None
             # a reply cut at the cap though finish_reason says otherwise (llama-cpp-python: "tool_calls")
             if cut := cut_off_reason(getattr(exc, "last_completion", None), self.config.max_tokens):
-                return cut_answer(exc.last_completion, cut), None  # the facts written in full, or ResponseError
+                return cut_answer(exc.last_completion, cut, keep_part=model is None), None  # facts written in full
             return None, _describe(failed or exc)
         except IncompleteOutputException as exc:
             _add_tokens(usage, getattr(exc.last_completion, "usage", None))
-            return cut_answer(exc.last_completion, CUT_OFF.format(why="finish_reason=length")), None
+            return cut_answer(exc.last_completion, CUT_OFF.format(why="finish_reason=length"), model is None), None
         finally:
             usage.requests += sent
 

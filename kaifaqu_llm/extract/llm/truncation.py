@@ -155,10 +155,11 @@ def salvage_cut_off(completion: Any, reason: str) -> CutOff | None:
 CUT_KEY = "__cut_off__"  # in a parsed answer: the rejected entry of its cut-off part (popped before use)
 
 
-def cut_answer(completion: Any, reason: str) -> dict:
-    """Return the complete part of a cut-off answer, its rejected entry under :data:`CUT_KEY`;
-    raises :class:`ResponseError` (``reason``) when nothing was written in full."""
-    part = salvage_cut_off(completion, reason)
+def cut_answer(completion: Any, reason: str, keep_part: bool = True) -> dict:
+    """Return the complete part of a cut-off answer, its rejected entry under :data:`CUT_KEY`; raises
+    :class:`ResponseError` (``reason``) when nothing was written in full, or without ``keep_part`` (an answer
+    that is one whole, a page's segmentation, is no answer when cut short)."""
+    part = salvage_cut_off(completion, reason) if keep_part else None
     if part is None:
         raise ResponseError(reason)
     return {**part.raw, CUT_KEY: part.rejected}
