@@ -42,8 +42,9 @@ _LEAD_RE = re.compile("|".join(map(re.escape, _LEAD_WORDS)))
 _FUNCTION_CHARS = set("在于与和及对将向到是为从由据让使以把被了的等月日年号占")
 # designations and generic heads that are not names of one zone
 _DESIGNATIONS = ("省级", "国家级", "全国", "首批", "国家", "各类", "各级", "各", "全区", "该", "本", "此", "这",
-                 "两个", "两大", "两类", "两区", "两园", "多个", "一批", "重点", "特色", "专业", "新型", "现代", "产业", "工业", "示范", "配套",
-                 "园区", "区", "整个", "所在", "周边", "一流", "高端", "标准", "智慧", "建设", "生态文明")
+                 "两个", "两大", "两类", "两区", "两园", "多个", "一批", "重点", "特色", "专业", "新型", "现代", "产业",
+                 "工业", "示范", "配套", "园区", "区", "整个", "所在", "周边", "一流", "高端", "标准", "智慧", "建设",
+                 "生态文明")
 _VERBS = ("出台", "开拓", "赋予", "负责", "鉴于", "走进", "健全", "夯实", "完善", "聚焦", "围绕", "提升", "结合",
           "支撑", "赋能", "彰显", "感受", "做好", "抓好", "促进", "发挥", "推进", "谋划", "加快", "展示", "写在",
           "更名", "获批", "计划", "入驻", "跑出", "引领", "服务", "优化", "带动", "壮大", "发展", "融入", "走出",
@@ -127,6 +128,9 @@ def _strip_lead(raw: str) -> str:
     return rest
 
 
+_MODIFIERS = frozenset("东西南北中新老大小上下前后内外")  # a direction or size word can open a name
+
+
 def _from_place(rest: str) -> str:
     """Cut one to three leading characters that are no place off a run whose place starts after them
     (标志着开封, 含凭祥, 现有哈尔滨 → 开封, 凭祥, 哈尔滨); a run that starts with a place is kept whole."""
@@ -140,8 +144,6 @@ def _from_place(rest: str) -> str:
             return tail
     return rest
 
-
-_MODIFIERS = frozenset("东西南北中新老大小上下前后内外")
 
 
 def _former_name(text: str, start: int) -> bool:
@@ -290,8 +292,9 @@ def _same_zone(a: ZoneMention, b: ZoneMention) -> bool:
         places = [locate(m.prefix) for m in (a, b)]
         other_places = all(places) and places[0].text != places[1].text  # 喀什…兵团分区, 霍尔果斯…兵团分区
         return _area_stem(a.prefix) == _area_stem(b.prefix) and not other_places
-    (x, short_x), (y, short_y) = sorted(((a.prefix, a), (b.prefix, b)), key=lambda p: len(p[0]))
-    if y.startswith(x) and x != y and _SUFFIXES[short_x.suffix].full and _SUFFIXES[short_y.suffix].full:
+    shorter, longer = sorted((a, b), key=lambda m: len(m.prefix))
+    x, y = shorter.prefix, longer.prefix
+    if y.startswith(x) and x != y and _SUFFIXES[shorter.suffix].full and _SUFFIXES[longer.suffix].full:
         return False  # 大连经济技术开发区, 大连太平湾经济开发区: both written in full, two zones of one city
     return y.startswith(x) or y.endswith(x) and len(x) >= 2  # 左权 ~ 左权生态文化旅游, 武宿 ~ 太原武宿
 
