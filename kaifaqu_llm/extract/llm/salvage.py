@@ -61,18 +61,35 @@ def _repaired(item: Any, text: str | None) -> Any:
         return item
     fixed = dict(item)
     if not fixed.get("evidence") and text:
-        quote = next((v for k in _QUOTABLE if isinstance(v := fixed.get(k), str) and len(squash(v) or "") >= 4
-                      and (squash(v) or "") in text), None)
+        quote = next((v for k in _QUOTABLE if isinstance(v := fixed.get(k), str)
+                      and len(bare := squash(v) or "") >= 4 and bare in text), None)
         if quote is not None:
             fixed["evidence"] = quote
     return fixed
 
 
-def _numbers_as_text(item: dict, exc: ValidationError) -> dict | None:
+def _validated(model: type[BaseModel], item: Any) -> tuple[BaseModel | None, str]:
+    """Return ``(the validated fact, "")``, or ``(None, why not)`` once numbers given as text are retried."""
+    try:
+        return model.model_validate(item), ""
+    except ValidationError as exc:
+        again = _numbers_as_text(item, exc)
+        error: ValidationError | ValueError = exc
+    except ValueError as exc:
+        return None, _reason(exc)
+    if again is not None:
+        try:
+            return model.model_validate(again), ""
+        except (ValidationError, ValueError) as exc:
+            error = exc
+    return None, _reason(error)
+
+
+def _numbers_as_text(item: Any, exc: ValidationError) -> dict | None:
     """Return ``item`` with the numbers pydantic wanted as strings turned into strings, None when none were."""
     paths = [e["loc"] for e in exc.errors() if e.get("type") == "string_type" and isinstance(e.get("input"), (int, float))
              and len(e.get("loc", ())) == 1]
-    if not paths:
+    if not paths or not isinstance(item, dict):
         return None
     return {k: (str(v) if (k,) in paths else v) for k, v in item.items()}
 
@@ -99,18 +116,11 @@ def salvage(raw: dict, text: str | None = None) -> tuple[ArticleProfile, list[di
         model = fields[name].annotation.__args__[0]  # type: ignore[union-attr]
         kept[name] = []
         for item in items:
-            try:
-                kept[name].append(model.model_validate(_repaired(item, text)))
-            except ValidationError as exc:
-                again = _numbers_as_text(_repaired(item, text), exc)
-                try:
-                    if again is None:
-                        raise exc
-                    kept[name].append(model.model_validate(again))
-                except (ValidationError, ValueError) as final:
-                    rejected.append({"list": name, "item": item, "reason": _reason(final)})
-            except ValueError as exc:
-                rejected.append({"list": name, "item": item, "reason": _reason(exc)})
+            fact, error = _validated(model, _repaired(item, text))
+            if fact is None:
+                rejected.append({"list": name, "item": item, "reason": error})
+            else:
+                kept[name].append(fact)
     summary = raw.get("summary")
     profile = ArticleProfile(**kept, summary=str(summary).strip() or None if summary is not None else None)
     return profile, rejected

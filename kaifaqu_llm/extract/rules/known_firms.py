@@ -39,7 +39,7 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     for word, _tag in tokens:
         pos += len(word)
         cuts.add(pos)
-    return start - lo in cuts and (end - lo in cuts or end - lo == hi - lo)
+    return start - lo in cuts and end - lo in cuts
 
 
 def known_firm_mentions(text: str) -> list[tuple[str, int, int]]:

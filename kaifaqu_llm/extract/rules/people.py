@@ -95,10 +95,8 @@ def _foreign_name(text: str, pos: int) -> str | None:
     while end < len(text) and end - pos < 7 and text[end] in _FOREIGN_CHARS:
         end += 1
     shortest = 4 if text[pos:pos + 1] in SURNAMES else 3  # 马克西姆: a Chinese name is shorter
-    if not shortest <= end - pos <= 6 or (end < len(text) and text[end] not in _BOUNDARY and text[end] != "等"
-                                                 and not text.startswith(_AFTER_NAME, end)):
-        return None
-    return text[pos:end]
+    ends = end == len(text) or text[end] in _BOUNDARY or text[end] == "等" or text.startswith(_AFTER_NAME, end)
+    return text[pos:end] if shortest <= end - pos <= 6 and ends else None
 
 
 _TITLE_LEAD_IN = re.compile("^.*(?:》|」|发布|发表|刊发|刊登|刊载|转载)")
