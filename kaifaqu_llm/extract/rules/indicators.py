@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ...core.numbers import parse_number
 from .registry import lexicon, rule
-from .text import CJK, Sentences, clause_end, clause_start, trim_leading
+from .text import CJK, Sentences, clause_end, clause_start, trim_leading, trim_trailing
 from ...core.schema import Indicator
 
 __all__ = ["extract_indicators", "NUMBER_UNIT", "PERIOD"]
@@ -26,17 +26,18 @@ _NUMBER, _CHANGE, _PROJECT_FIGURES, _RANK_RULE, _PAIR, _SHARE, _RESPECTIVE_RULE,
 _TOTAL_WORDS = frozenset(lexicon("indicator_total_words"))
 _DURATION = rule("indicators.duration")
 _DURATION_UNITS = ("天", "个工作日")
-_DURATION_WORDS = sorted(lexicon("duration_words"), key=len, reverse=True)
+_DURATION_WORDS = tuple(sorted(lexicon("duration_words"), key=len, reverse=True))
 _OPENING_ASIDE = re.compile(r"^[(（][^()（）]{1,30}[)）]")
 _COUNT_UNITS = lexicon("units_count")
 _MEASURE_UNITS = lexicon("units_measure")
 _UNITS = sorted(_COUNT_UNITS + _MEASURE_UNITS, key=len, reverse=True)
 _CN_NUM = "〇零一二两三四五六七八九十百千"
 _WORD_UNITS = ("方",)  # units that follow a Chinese numeral only inside a word
-_GROUP_SPACE = re.compile("[ \u00a0\u2009]")
+_SPACES = " \u00a0\u2009"  # what groups thousands in web copies and OCR (14 775人)
+_GROUP_SPACE = re.compile(f"[{_SPACES}]")
 
 NUMBER_UNIT = re.compile(
-    r"(?P<num>\d{1,3}(?:[ \u00a0\u2009]\d{3})+(?:\.\d+)?|\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_NUM + r"]+)"
+    r"(?P<num>\d{1,3}(?:[" + _SPACES + r"]\d{3})+(?:\.\d+)?|\d+(?:,\d{3})*(?:\.\d+)?|[" + _CN_NUM + r"]+)"
     r"(?P<unit>[万亿]?(?:余|多)?(?:" + "|".join(re.escape(u) for u in _UNITS) + r")(?:以上|左右)?"
     r"|大(?=[" + CJK + r"]{0,6}(?:产业|基地|园区|平台|中心|板块|主业|业态|赛道|集群)))"
 )
@@ -143,13 +144,7 @@ def _clean_name(phrase: str, subjects: tuple[str, ...]) -> str:
         head = phrase.rsplit("的", 1)[1]
         if len(head) >= 2:
             phrase = head
-    changed = True
-    while changed:
-        changed = False
-        for word in _TRAIL_WORDS:
-            if phrase.endswith(word) and len(phrase) > len(word):
-                phrase, changed = phrase[: -len(word)], True
-    return phrase
+    return trim_trailing(phrase, _TRAIL_WORDS)
 
 
 # 甲、乙和丙年均分别增长21%、10%和18%: the names listed before 分别 go with the figures after it, in order
@@ -191,13 +186,8 @@ def _duration_name(name: str, after: str, earlier: str, last: Indicator | None) 
     """Return what a number of days measures: the process before it (verbs of shortening cut off), else the
     one after it (37天完成…手续; both when both are written), else the sentence's clause before, else the
     figure before it; with 用时."""
-    changed = True
-    while changed and name:
-        changed = False
-        for word in _DURATION_WORDS:
-            if name.endswith(word):
-                name, changed = name[: -len(word)], True
-    if after.startswith(tuple(_DURATION_WORDS)):
+    name = trim_trailing(name, _DURATION_WORDS, keep=0)
+    if after.startswith(_DURATION_WORDS):
         after = ""  # 由238天压缩至58天: what follows is the other figure's verb
     if len(name) < 2:
         clause_before = re.split("[，,；;：:]", earlier.rstrip("，,；;：: "))[-1]

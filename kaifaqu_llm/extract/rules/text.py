@@ -18,6 +18,7 @@ __all__ = [
     "clause_start",
     "clause_end",
     "trim_leading",
+    "trim_trailing",
 ]
 
 CJK = "\u4e00-\u9fff"
@@ -115,3 +116,15 @@ def trim_leading(phrase: str, words: tuple[str, ...], max_rounds: int = 6) -> tu
         else:
             break
     return phrase, cut
+
+
+def trim_trailing(phrase: str, words: tuple[str, ...] | list[str], keep: int = 1) -> str:
+    """Return ``phrase`` with any of ``words`` stripped from its end, pass after pass, leaving at least ``keep``
+    characters."""
+    changed = True
+    while changed:
+        changed = False
+        for word in words:
+            if phrase.endswith(word) and len(phrase) - len(word) >= keep:
+                phrase, changed = phrase[: -len(word)], True
+    return phrase
