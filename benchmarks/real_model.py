@@ -46,7 +46,8 @@ def measure(page: str, base_url: str, model: str, mode: str | None, python: str,
     """Return the figures of one extraction of ``page`` against ``base_url`` (see the module docstring)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        command = [python, "-m", "kaifaqu_llm", "extract", str(Path(page).resolve()), "-o", str(out), "--base-url", base_url,
+        command = [python, "-m", "kaifaqu_llm", "extract", str(Path(page).resolve()), "-o", str(out),
+                   "--base-url", base_url,
                    "--model", model, "--no-cache", "--concurrency", "1", "-q"]
         if mode:
             command += ["--mode", mode]

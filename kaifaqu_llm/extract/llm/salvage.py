@@ -87,8 +87,8 @@ def _validated(model: type[BaseModel], item: Any) -> tuple[BaseModel | None, str
 
 def _numbers_as_text(item: Any, exc: ValidationError) -> dict | None:
     """Return ``item`` with the numbers pydantic wanted as strings turned into strings, None when none were."""
-    paths = [e["loc"] for e in exc.errors() if e.get("type") == "string_type" and isinstance(e.get("input"), (int, float))
-             and len(e.get("loc", ())) == 1]
+    paths = [e["loc"] for e in exc.errors()
+             if e.get("type") == "string_type" and isinstance(e.get("input"), (int, float)) and len(e["loc"]) == 1]
     if not paths or not isinstance(item, dict):
         return None
     return {k: (str(v) if (k,) in paths else v) for k, v in item.items()}

@@ -257,7 +257,8 @@ def extract_indicators(text: str, subject: str | None = None, subjects: tuple[st
         broad = _BROAD_PURPOSE.match(text, hit.end) if name in _PROJECT_INVESTMENT else None
         if broad:  # 投资130亿元加强基础设施、厂房、配套设施等硬件建设: spent across the zone
             name, near_project = broad.group(1) + "投资", False
-        if _PROJECT_FIGURES.on and near_project and not _COLLECTIVE.search(text, s_start, hit.start) and (name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
+        if _PROJECT_FIGURES.on and near_project and not _COLLECTIVE.search(text, s_start, hit.start) and (
+                name in _PROJECT_INVESTMENT or name.endswith("总投资") or _PROJECT_CAPACITY.search(name)):
             continue
         base = hit.unit.lstrip("万亿").lstrip("余多")
         if base.startswith(_COUNT_UNITS) and _BUILD_BEFORE.search(pre):  # 建设10个…民宿: the project's size

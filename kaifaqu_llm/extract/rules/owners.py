@@ -50,8 +50,8 @@ def project_owners(projects: list[Project], organizations: list[Organization],
     added: list[Organization] = []
 
     def add(name: str, evidence: str) -> None:
-        shorter = next((o for o in organizations if _BRANCH_OF.fullmatch(name[len(o.name):]) and name.startswith(o.name)),
-                       None)
+        shorter = next((o for o in organizations
+                        if name.startswith(o.name) and _BRANCH_OF.fullmatch(name[len(o.name):])), None)
         if shorter is not None:  # 中国电科(山西) owns the project: the firm's branch, not the group, is meant
             organizations[organizations.index(shorter)] = Organization(name=name, kind=shorter.kind, evidence=evidence)
             known.add(name)

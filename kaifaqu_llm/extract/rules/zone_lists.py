@@ -79,7 +79,8 @@ def listed_zones(text: str, spans: list[tuple[int, int]], names: set[str]) -> li
         c_end = clause_end(text, end)
         clause = text[c_start:c_end]
         items = _items(clause)
-        if _PROJECT_CLOSE.search(clause) or len(items) < 2 or not any(s <= start - c_start and end - c_start <= e + 1 for s, e in items):
+        holds_zone = any(s <= start - c_start and end - c_start <= e + 1 for s, e in items)
+        if _PROJECT_CLOSE.search(clause) or len(items) < 2 or not holds_zone:
             continue
         for k, (s, e) in enumerate(items):
             item = clause[s:e].strip()
